@@ -1,0 +1,75 @@
+# Thin wrapper over CMake. `make help` lists the targets.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CMAKE      ?= cmake
+CTEST_ARGS ?= --output-on-failure
+
+# Debian 12 packages for building, testing, fuzzing and the integration peers.
+# --no-install-recommends: wireguard-tools would otherwise pull in a kernel image.
+DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
+        libsodium-dev libb2-dev libboost-dev libyaml-cpp-dev libspdlog-dev \
+        libgtest-dev libgmock-dev libbenchmark-dev \
+        libmnl-dev libnftables-dev libqrencode-dev nlohmann-json3-dev libcli11-dev libsystemd-dev \
+        wireguard-go wireguard-tools iproute2 nftables iperf3 iputils-ping procps zbar-tools
+
+.PHONY: all build deps test unit asan fuzz bench demo clean help
+
+all: build
+
+help:
+	@echo "make deps   install build and test dependencies (apt, idempotent)"
+	@echo "make        build Release into $(BUILD)/"
+	@echo "make test   build and run the whole suite with CTest"
+	@echo "make unit   build and run only the unit tests"
+	@echo "make asan   build and run the unit tests under ASan+UBSan"
+	@echo "make fuzz   build the libFuzzer targets with clang, run each FUZZ_SECONDS (default 60)"
+	@echo "make bench  build and run the micro-benchmarks"
+	@echo "make demo   the lab demo"
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: $(BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest $(CTEST_ARGS)
+
+unit: build
+	cd $(BUILD) && ctest $(CTEST_ARGS) -L unit
+
+asan:
+	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWGATE_SANITIZE=ON -DWGATE_BENCH=OFF
+	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS) --target wgate_unit_tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_BUILD)/tests/wgate_unit_tests --gtest_brief=1
+
+fuzz:
+	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DWGATE_FUZZ=ON -DWGATE_TESTS=OFF -DWGATE_BENCH=OFF
+	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
+	@for t in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
+		name=$$(basename $$t); corpus=$(FUZZ_BUILD)/corpus/$$name; mkdir -p $$corpus; \
+		echo "== $$name for $(FUZZ_SECONDS)s"; \
+		log=$(FUZZ_BUILD)/$$name.log; \
+		$$t -max_total_time=$(FUZZ_SECONDS) $$corpus fuzz/seeds/$$name > $$log 2>&1 || { tail -n 60 $$log; exit 1; }; \
+		grep -E '(DONE|Done) ' $$log; \
+	done
+
+bench: build
+	$(BUILD)/bench/wgate_bench
+
+demo:
+	@echo "make demo: not yet. The lab demo arrives with the CLI issue; 'sudo make test' runs the suite today."
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

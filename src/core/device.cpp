@@ -133,6 +133,11 @@ void Device::set_preshared_key(Peer& peer, const crypto::PresharedKey& psk) { pe
 
 void Device::set_endpoint(Peer& peer, const Endpoint& endpoint) { peer.endpoint_ = endpoint; }
 
+void Device::forget_local_address(const IpAddress& address) {
+    for (auto& [serial, peer] : peers_in_order_)
+        if (peer->endpoint_ && peer->endpoint_->local == address) peer->endpoint_->clear_local();
+}
+
 void Device::set_persistent_keepalive(Peer& peer, std::uint16_t seconds, Now now, Outputs& out) {
     const bool turned_on = peer.persistent_keepalive_ == 0 && seconds != 0;
     peer.persistent_keepalive_ = seconds;
@@ -423,7 +428,13 @@ void Device::on_tun_packets(std::span<const std::span<const std::uint8_t>> packe
             reject(Reason::no_endpoint, peer, {}, out);
             continue;
         }
-        stage(*peer, packet.first(header->length), out);
+        const auto plain = packet.first(header->length);
+        // The common case: a live session and nothing queued ahead of this
+        // packet. Encrypt straight into the outgoing datagram, no copy.
+        if (peer->staged_.empty() && send_now(*peer, plain, now, out))
+            mark_dirty(*peer);
+        else
+            stage(*peer, plain, out);
     }
     for (Peer* peer : dirty_) send_staged(*peer, now, out);
     dirty_.clear();
@@ -435,36 +446,45 @@ void Device::stage(Peer& peer, std::span<const std::uint8_t> packet, Outputs& ou
         reject(Reason::staged_overflow, &peer, {}, out);
     }
     peer.staged_.emplace_back(packet.begin(), packet.end());
+    mark_dirty(peer);
+}
+
+void Device::mark_dirty(Peer& peer) {
     if (std::find(dirty_.begin(), dirty_.end(), &peer) == dirty_.end()) dirty_.push_back(&peer);
 }
 
-void Device::send_staged(Peer& peer, Now now, Outputs& out) {
-    if (!up_ || peer.staged_.empty()) return;
+bool Device::send_now(Peer& peer, std::span<const std::uint8_t> plain, Now now, Outputs& out) {
     noise::Keypair* kp = peer.keypairs_.current();
-    if (!kp || !kp->can_send(now.mono)) {
-        send_initiation(peer, false, now, out);
-        reschedule(peer);
-        return;
+    if (!up_ || !kp || !kp->can_send(now.mono) || !peer.endpoint_) return false;
+    Datagram& dg = out.to_network.push();
+    dg.endpoint = *peer.endpoint_;
+    dg.bytes.resize(kTransportOverhead + noise::padded_size(plain.size(), config_.mtu));
+    dg.bytes.resize(noise::seal_transport(*kp, plain, config_.mtu, dg.bytes.data()));
+    peer.tx_bytes_ += dg.bytes.size();
+    timers_any_authenticated_packet_traversal(peer, now);
+    timers_any_authenticated_packet_sent(peer);
+    if (!plain.empty()) timers_data_sent(peer, now);
+    return true;
+}
+
+void Device::send_staged(Peer& peer, Now now, Outputs& out) {
+    if (!up_) return;
+    if (!peer.staged_.empty()) {
+        noise::Keypair* kp = peer.keypairs_.current();
+        if (!kp || !kp->can_send(now.mono)) {
+            send_initiation(peer, false, now, out);
+            reschedule(peer);
+            return;
+        }
+        if (!peer.endpoint_) {
+            reject(Reason::no_endpoint, &peer, {}, out);
+            peer.staged_.clear();
+            return;
+        }
+        while (!peer.staged_.empty() && send_now(peer, peer.staged_.front(), now, out)) peer.staged_.pop_front();
+        // Ran out of messages on this session mid-queue: the rest waits for a new one.
+        if (!peer.staged_.empty()) send_initiation(peer, false, now, out);
     }
-    if (!peer.endpoint_) {
-        reject(Reason::no_endpoint, &peer, {}, out);
-        peer.staged_.clear();
-        return;
-    }
-    while (!peer.staged_.empty() && kp->can_send(now.mono)) {
-        const auto& plain = peer.staged_.front();
-        Datagram& dg = out.to_network.push();
-        dg.endpoint = *peer.endpoint_;
-        dg.bytes.resize(kTransportOverhead + noise::padded_size(plain.size(), config_.mtu));
-        dg.bytes.resize(noise::seal_transport(*kp, plain, config_.mtu, dg.bytes.data()));
-        peer.tx_bytes_ += dg.bytes.size();
-        timers_any_authenticated_packet_traversal(peer, now);
-        timers_any_authenticated_packet_sent(peer);
-        if (!plain.empty()) timers_data_sent(peer, now);
-        peer.staged_.pop_front();
-    }
-    // Ran out of messages on this session mid-queue: the rest waits for a new one.
-    if (!peer.staged_.empty()) send_initiation(peer, false, now, out);
     keep_key_fresh_sending(peer, now, out);
     reschedule(peer);
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wgate/crypto/aead.hpp"
 #include "wgate/crypto/blake2s.hpp"
 #include "wgate/crypto/random.hpp"
 #include "wgate/crypto/x25519.hpp"
@@ -190,6 +191,25 @@ TEST_F(CookieTest, CookieReplyEnablesMac2ForThatSourceOnly) {
     generator.add_macs(resp.data(), resp.size(), t0 + 40ms);
     EXPECT_EQ(check(resp, source, t0 + 40ms), MacCheck::valid_mac1_and_mac2);
     EXPECT_EQ(check(resp, other_address, t0 + 40ms), MacCheck::valid_mac1);
+}
+
+// The reply is XChaCha20-Poly1305 under HASH("cookie--" || responder key) with
+// the message's mac1 as associated data, and mac2 = MAC(cookie, message up to
+// mac2), mac1 included: what a stock peer decrypts and computes.
+TEST_F(CookieTest, ReplyAndMac2MatchPaperDefinition) {
+    const auto msg = maced_initiation(1, t0);
+    const CookieReply reply = reply_to(msg, source, t0);
+    constexpr std::string_view label = "cookie--";
+    const auto key = crypto::blake2s({Span(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()),
+                                      responder_public});
+    Bytes<kCookieSize> cookie{};
+    ASSERT_TRUE(crypto::xaead_open(cookie.data(), reply.encrypted_cookie, Span(msg).subspan(116, 16), key.data(),
+                                   reply.nonce.data()));
+
+    ASSERT_TRUE(generator.consume_reply(reply, t0));
+    const auto next = maced_initiation(2, t0 + 1s);
+    const auto expected = crypto::mac16(cookie, Span(next).first(132));
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), next.begin() + 132));
 }
 
 TEST_F(CookieTest, ReplyAcceptedOnlyOnce) {

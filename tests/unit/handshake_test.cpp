@@ -9,8 +9,12 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
+#include "wgate/crypto/aead.hpp"
+#include "wgate/crypto/blake2s.hpp"
 #include "wgate/crypto/random.hpp"
 #include "wgate/crypto/tai64n.hpp"
 #include "wgate/crypto/x25519.hpp"
@@ -496,6 +500,125 @@ TEST_F(HandshakeTest, NoLocalKey) {
     EXPECT_EQ(id.public_key, PublicKey{});
     id.set(crypto::PrivateKey{});
     EXPECT_FALSE(id.has_key);
+}
+
+// Fills every request with the same bytes: a known ephemeral key.
+class FixedRandom final : public crypto::Random {
+public:
+    explicit FixedRandom(std::uint8_t seed) : seed_(seed) {}
+    void fill(std::uint8_t* out, std::size_t size) override {
+        for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(seed_ + 13 * i);
+    }
+
+private:
+    std::uint8_t seed_;
+};
+
+// The handshake recomputed step by step from the WireGuard paper (section
+// 5.4) with the crypto primitives only, and compared byte for byte: pins the
+// message contents and the direction of the transport keys, which two wgate
+// instances alone could not tell apart from a consistent mistake.
+TEST(HandshakeSpec, MatchesPaperComputation) {
+    using Span = std::span<const std::uint8_t>;
+    auto text = [](std::string_view s) { return Span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
+    auto hash = [](Span a, Span b) { return crypto::blake2s({a, b}); };
+    // (C, k1, k2) = KDF(C, input), outputs as requested.
+    auto kdf = [](Bytes<32>& ck, Span input, std::uint8_t* k1 = nullptr, std::uint8_t* k2 = nullptr) {
+        Bytes<32> next{};
+        crypto::kdf(next.data(), k1, k2, ck.data(), input);
+        ck = next;
+    };
+    auto dh = [](const crypto::PrivateKey& priv, const PublicKey& pub) {
+        SymmetricKey shared;
+        EXPECT_TRUE(crypto::x25519(shared, priv, pub));
+        return shared;
+    };
+    auto clamped = [](std::uint8_t seed) {
+        Bytes<32> b{};
+        FixedRandom(seed).fill(b.data(), b.size());
+        b[0] &= 248;
+        b[31] = static_cast<std::uint8_t>((b[31] & 127) | 64);
+        return crypto::PrivateKey(b);
+    };
+
+    crypto::DeterministicRandom key_source(11);
+    LocalIdentity ini;
+    LocalIdentity res;
+    ini.set(crypto::generate_private_key(key_source));
+    res.set(crypto::generate_private_key(key_source));
+    const PresharedKey psk(Bytes<32>{9, 8, 7, 6, 5, 4, 3, 2, 1});
+    Handshake hi;
+    Handshake hr;
+    hi.configure(ini, res.public_key);
+    hi.set_preshared_key(psk);
+    hr.configure(res, ini.public_key);
+    hr.set_preshared_key(psk);
+    const crypto::Timestamp timestamp = crypto::tai64n(1'700'000'123s);
+
+    // Initiator's message.
+    FixedRandom initiator_random(0x11);
+    Initiation init;
+    ASSERT_EQ(hi.create_initiation(ini, 0x01020304, timestamp, initiator_random, init), HandshakeError::none);
+
+    const crypto::PrivateKey ei = clamped(0x11);
+    const PublicKey ei_pub = crypto::public_key_of(ei);
+    Bytes<32> c = crypto::blake2s({text("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s")});
+    Hash h = hash(c, text("WireGuard v1 zx2c4 Jason@zx2c4.com"));
+    h = hash(h, res.public_key);
+    kdf(c, ei_pub);
+    h = hash(h, ei_pub);
+    SymmetricKey k;
+    kdf(c, dh(ei, res.public_key).span(), k.data());
+    Bytes<48> enc_static{};
+    crypto::aead_seal(enc_static.data(), ini.public_key, h, k, 0);
+    h = hash(h, enc_static);
+    kdf(c, dh(ini.private_key, res.public_key).span(), k.data());
+    Bytes<28> enc_timestamp{};
+    crypto::aead_seal(enc_timestamp.data(), timestamp, h, k, 0);
+    h = hash(h, enc_timestamp);
+
+    EXPECT_EQ(init.sender, 0x01020304u);
+    EXPECT_EQ(init.ephemeral, ei_pub);
+    EXPECT_EQ(init.encrypted_static, enc_static);
+    EXPECT_EQ(init.encrypted_timestamp, enc_timestamp);
+
+    // Responder's message.
+    OpenedInitiation opened;
+    ASSERT_EQ(open_initiation(res, init, opened), HandshakeError::none);
+    ASSERT_EQ(hr.consume_initiation(opened, init, 1s), HandshakeError::none);
+    FixedRandom responder_random(0x77);
+    Response resp;
+    ASSERT_EQ(hr.create_response(0x0a0b0c0d, responder_random, resp), HandshakeError::none);
+
+    const crypto::PrivateKey er = clamped(0x77);
+    const PublicKey er_pub = crypto::public_key_of(er);
+    kdf(c, er_pub);
+    h = hash(h, er_pub);
+    kdf(c, dh(er, ei_pub).span());
+    kdf(c, dh(er, ini.public_key).span());
+    Bytes<32> tau{};
+    kdf(c, psk.span(), tau.data(), k.data());
+    h = hash(h, tau);
+    Bytes<16> enc_nothing{};
+    crypto::aead_seal(enc_nothing.data(), {}, h, k, 0);
+
+    EXPECT_EQ(resp.sender, 0x0a0b0c0du);
+    EXPECT_EQ(resp.receiver, 0x01020304u);
+    EXPECT_EQ(resp.ephemeral, er_pub);
+    EXPECT_EQ(resp.encrypted_nothing, enc_nothing);
+
+    // Transport keys: (T_send_i = T_recv_r, T_recv_i = T_send_r) = KDF2(C, empty).
+    ASSERT_EQ(hi.consume_response(ini, resp), HandshakeError::none);
+    SymmetricKey t1;
+    SymmetricKey t2;
+    crypto::kdf(t1.data(), t2.data(), nullptr, c.data(), {});
+    const auto si = hi.begin_session();
+    const auto sr = hr.begin_session();
+    ASSERT_TRUE(si && sr);
+    EXPECT_TRUE(si->send == t1);
+    EXPECT_TRUE(si->receive == t2);
+    EXPECT_TRUE(sr->send == t2);
+    EXPECT_TRUE(sr->receive == t1);
 }
 
 TEST(HandshakeErrorNames, EveryErrorHasText) {

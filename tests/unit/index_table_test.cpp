@@ -109,6 +109,7 @@ TEST_F(IndexTableTest, ReleaseFreesIndex) {
     EXPECT_EQ(table.size(), 1u);
     // A released index may be handed out again.
     EXPECT_EQ(table.allocate({&peer_b, &keypair}, random), 7u);
+    ASSERT_NE(table.find(7), nullptr);
     EXPECT_EQ(table.find(7)->keypair, &keypair);
 }
 
@@ -120,6 +121,8 @@ TEST_F(IndexTableTest, AllocateRetriesOnCollision) {
     EXPECT_EQ(table.allocate({&peer_b, nullptr}, random), 9u);
     EXPECT_EQ(random.draws, 5);
     // The collisions did not disturb the existing binding.
+    ASSERT_NE(table.find(7), nullptr);
+    ASSERT_NE(table.find(9), nullptr);
     EXPECT_EQ(table.find(7)->peer, &peer_a);
     EXPECT_EQ(table.find(9)->peer, &peer_b);
     EXPECT_EQ(table.size(), 2u);

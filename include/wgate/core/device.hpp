@@ -88,6 +88,8 @@ public:
 
     void set_preshared_key(Peer& peer, const crypto::PresharedKey& psk);
     void set_endpoint(Peer& peer, const Endpoint& endpoint);
+    // A local address disappeared: peers that replied from it let the OS choose again.
+    void forget_local_address(const IpAddress& address);
     // Turning keepalive on sends one at once on an up device, as wg does.
     void set_persistent_keepalive(Peer& peer, std::uint16_t seconds, Now now, Outputs& out);
     void add_allowed_ip(Peer& peer, const IpPrefix& prefix);
@@ -127,6 +129,9 @@ private:
 
     // send path
     void stage(Peer& peer, std::span<const std::uint8_t> packet, Outputs& out);
+    void mark_dirty(Peer& peer);
+    // Encrypts and emits one packet if the peer has a usable session and endpoint.
+    bool send_now(Peer& peer, std::span<const std::uint8_t> plain, Now now, Outputs& out);
     void send_staged(Peer& peer, Now now, Outputs& out);
     void send_keepalive(Peer& peer, Now now, Outputs& out);
     void send_initiation(Peer& peer, bool is_retry, Now now, Outputs& out);

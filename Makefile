@@ -13,7 +13,7 @@ DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
         libsodium-dev libb2-dev libboost-dev libyaml-cpp-dev libspdlog-dev \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libmnl-dev libnftables-dev libqrencode-dev nlohmann-json3-dev libcli11-dev libsystemd-dev \
-        wireguard-go wireguard-tools iproute2 nftables iperf3 iputils-ping procps zbar-tools
+        wireguard-go wireguard-tools iproute2 nftables iperf3 iputils-ping procps zbar-tools python3
 
 .PHONY: all build deps test unit asan fuzz bench demo clean help
 

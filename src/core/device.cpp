@@ -44,9 +44,10 @@ Device::~Device() { remove_all_peers(); }
 // ---------------------------------------------------------------- configuration
 
 void Device::set_private_key(const crypto::PrivateKey& key) {
-    if (identity_.has_key && identity_.private_key == key) return;
     noise::LocalIdentity next;
     next.set(key);
+    // Setting the same key again (wg syncconf does) must not disturb sessions.
+    if (identity_.has_key && identity_.private_key == next.private_key) return;
     if (!next.has_key) {
         clear_private_key();
         return;
@@ -72,6 +73,7 @@ void Device::clear_private_key() {
         peer->handshake_.configure(identity_, peer->public_key_);
         release_handshake_index(*peer);
         peer->handshake_.clear();
+        peer->last_sent_handshake_.reset();
         peer->keypairs_.expire_current_for_sending();
     }
 }

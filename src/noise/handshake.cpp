@@ -79,7 +79,10 @@ const char* to_string(HandshakeError e) {
 }
 
 void LocalIdentity::set(const PrivateKey& key) {
+    // Clamped as X25519 uses it, so the key we report is the key we use (as wg does).
     private_key = key;
+    private_key.data()[0] &= 248;
+    private_key.data()[31] = static_cast<std::uint8_t>((private_key.data()[31] & 127) | 64);
     public_key = crypto::public_key_of(key);
     has_key = !key.is_zero();
 }

@@ -427,3 +427,25 @@ TEST(DeviceHandshake, ByteCountersCountAuthenticatedTraffic) {
 
 }  // namespace
 }  // namespace wgate::test
+
+namespace wgate::test {
+namespace {
+
+TEST(DeviceHandshake, SettingTheSamePrivateKeyKeepsSessions) {
+    Harness h;
+    h.connect();
+    h.a_sends();
+    const auto* session = h.pa->keypairs().current();
+    ASSERT_NE(session, nullptr);
+    // wg syncconf sends the key again, possibly unclamped.
+    crypto::PrivateKey unclamped = h.a.key;
+    unclamped.data()[0] |= 7;
+    h.a.device.set_private_key(unclamped);
+    EXPECT_EQ(h.pa->keypairs().current(), session);
+    EXPECT_TRUE(h.pa->keypairs().current()->can_send(h.now.mono));
+    h.a_sends();
+    EXPECT_EQ(h.b.tun.size(), 2u);
+}
+
+}  // namespace
+}  // namespace wgate::test

@@ -1,0 +1,106 @@
+// The IO shell of wgated: one thread, Boost.Asio readiness on the TUN, the UDP
+// sockets, rtnetlink and the control socket; all protocol work is handed to
+// the sans-IO core::Device in batches, and what it returns is sent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio.hpp>
+
+#include "wgate/control/uapi.hpp"
+#include "wgate/core/device.hpp"
+#include "wgate/crypto/random.hpp"
+#include "wgate/io/event_log.hpp"
+#include "wgate/io/fd.hpp"
+#include "wgate/io/link_monitor.hpp"
+#include "wgate/io/tun.hpp"
+#include "wgate/io/udp.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace wgate::io {
+
+core::Now now();
+
+class EventLoop : public control::Host {
+public:
+    // Takes over the TUN, the bound UDP sockets and the listening control socket.
+    EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string control_path, spdlog::logger& logger);
+    ~EventLoop() override;
+
+    // Runs until SIGINT/SIGTERM, deletion of the interface or of the control
+    // socket file. Returns the process exit code.
+    int run();
+    void stop(const std::string& why);
+
+    core::Device& device() { return device_; }
+    // Runs after every control-socket `set` that succeeded (gateway mode persists here).
+    std::function<void()> on_configuration_changed;
+
+    // control::Host
+    std::uint16_t listen_port() const override { return udp_.port(); }
+    std::optional<control::UapiError> set_listen_port(std::uint16_t port) override;
+    std::uint32_t fwmark() const override { return udp_.fwmark(); }
+    std::optional<control::UapiError> set_fwmark(std::uint32_t mark) override;
+
+    // Sends what a control request produced and reports configuration changes.
+    void after_control(bool configuration_changed);
+
+private:
+    class ControlConnection;
+
+    void wait_tun();
+    void wait_udp();
+    void wait_udp_on(boost::asio::posix::stream_descriptor& watch, int fd, unsigned generation);
+    void wait_netlink();
+    void wait_control();
+    void on_tun_readable();
+    void on_udp_readable(int fd);
+    void flush();
+    void arm_timer();
+    void probe();
+    void set_link_up(bool up);
+
+    boost::asio::io_context io_;
+    crypto::SystemRandom random_;
+    core::Device device_;
+    core::Outputs out_;
+    spdlog::logger& logger_;
+    EventLog event_log_;
+
+    Tun tun_;
+    UdpSockets udp_;
+    LinkMonitor link_monitor_;
+    std::string control_path_;
+    ino_t control_inode_ = 0;
+
+    boost::asio::posix::stream_descriptor tun_watch_;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> udp4_watch_;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> udp6_watch_;
+    boost::asio::posix::stream_descriptor netlink_watch_;
+    boost::asio::local::stream_protocol::acceptor control_acceptor_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer timer_;
+    boost::asio::steady_timer probe_timer_;
+    std::optional<core::Duration> timer_at_;
+
+    std::vector<std::vector<std::uint8_t>> tun_buffers_;
+    std::vector<std::size_t> tun_sizes_;
+    std::vector<std::span<const std::uint8_t>> tun_spans_;
+    std::vector<core::ReceivedDatagram> received_;
+    std::vector<core::IpAddress> lost_sources_;
+    unsigned generation_ = 0;  // bumps when the UDP sockets are replaced
+    bool up_ = false;
+    int exit_code_ = 0;
+};
+
+}  // namespace wgate::io

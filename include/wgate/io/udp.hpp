@@ -1,0 +1,56 @@
+// The UDP side: one IPv4 and one IPv6 socket (V6ONLY) on the same port,
+// batched with recvmmsg/sendmmsg, with the local destination address of each
+// received datagram recorded (IP_PKTINFO) so replies leave from it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "wgate/core/packet.hpp"
+#include "wgate/io/fd.hpp"
+
+namespace wgate::io {
+
+class UdpSockets {
+public:
+    static constexpr std::size_t kBatch = 64;
+
+    UdpSockets();
+    // Binds both families to `port` (0: a random port shared by both).
+    // Throws std::system_error (EADDRINUSE etc.).
+    void bind(std::uint16_t port);
+    // Rebinds to a new port; on failure the old sockets stay. Returns errno or 0.
+    int rebind(std::uint16_t port);
+    std::uint16_t port() const { return port_; }
+    int set_fwmark(std::uint32_t mark);  // errno or 0
+    std::uint32_t fwmark() const { return fwmark_; }
+
+    int fd4() const { return v4_.get(); }
+    int fd6() const { return v6_.get(); }
+
+    // Receives up to kBatch datagrams from the socket fd (fd4() or fd6()).
+    // The spans in `out` point into internal buffers valid until the next call.
+    std::size_t receive(int fd, std::vector<core::ReceivedDatagram>& out);
+    // Sends all datagrams. A datagram whose sticky source address is gone is
+    // retried without it; its address is reported in `lost_sources`.
+    void send(const core::Batch<core::Datagram>& datagrams, std::vector<core::IpAddress>& lost_sources);
+
+    std::uint64_t send_errors() const { return send_errors_; }
+
+private:
+    struct Slot;
+    void send_family(int fd, std::vector<const core::Datagram*>& list, std::vector<core::IpAddress>& lost);
+
+    Fd v4_;
+    Fd v6_;
+    std::uint16_t port_ = 0;
+    std::uint32_t fwmark_ = 0;
+    std::vector<std::vector<std::uint8_t>> buffers_;
+    std::uint64_t send_errors_ = 0;
+};
+
+}  // namespace wgate::io

@@ -1,0 +1,303 @@
+#include "wgate/io/event_loop.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "wgate/noise/messages.hpp"
+
+namespace wgate::io {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kTunBatch = 64;
+constexpr int kRoundsPerWake = 8;  // then yield to the other event sources
+constexpr auto kProbeInterval = std::chrono::seconds(1);
+
+ino_t inode_of(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+int dup_fd(int fd) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) throw std::system_error(errno, std::generic_category(), "dup");
+    return copy;
+}
+
+bool is_handshake(std::span<const std::uint8_t> bytes) {
+    const auto type = noise::message_type_of(bytes);
+    return type == static_cast<std::uint32_t>(noise::MessageType::initiation) ||
+           type == static_cast<std::uint32_t>(noise::MessageType::response);
+}
+
+}  // namespace
+
+core::Now now() {
+    using namespace std::chrono;
+    return {duration_cast<core::Duration>(steady_clock::now().time_since_epoch()),
+            duration_cast<core::Duration>(system_clock::now().time_since_epoch())};
+}
+
+// One client of the control socket: bytes in, UAPI replies out.
+class EventLoop::ControlConnection : public std::enable_shared_from_this<ControlConnection> {
+public:
+    ControlConnection(EventLoop& loop, asio::local::stream_protocol::socket socket)
+        : loop_(loop), socket_(std::move(socket)), session_(loop.device_, loop, &io::now, loop.out_) {}
+
+    void start() { read(); }
+
+private:
+    using Status = control::Session::Status;
+
+    void read() {
+        socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](error_code ec, std::size_t n) {
+            self->reply_.clear();
+            const auto sets_before = self->session_.sets_applied();
+            Status status;
+            if (ec) {
+                // The client closed its side: a pending set is still applied and answered.
+                if (ec != asio::error::eof) return;
+                status = self->session_.finish(self->reply_);
+            } else {
+                status = self->session_.feed({self->buffer_.data(), n}, self->reply_);
+            }
+            self->loop_.after_control(self->session_.sets_applied() != sets_before);
+            self->write(status);
+        });
+    }
+
+    void write(Status status) {
+        if (reply_.empty()) {
+            if (status == Status::close) return;
+            return read();
+        }
+        asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this(), status](error_code ec, std::size_t) {
+            if (ec || status == Status::close) return;
+            self->read();
+        });
+    }
+
+    EventLoop& loop_;
+    asio::local::stream_protocol::socket socket_;
+    control::Session session_;
+    std::array<char, 65536> buffer_{};
+    std::string reply_;
+};
+
+EventLoop::EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string control_path, spdlog::logger& logger)
+    : device_(random_),
+      logger_(logger),
+      event_log_(logger),
+      tun_(std::move(tun)),
+      udp_(std::move(udp)),
+      link_monitor_(tun_.ifindex()),
+      control_path_(std::move(control_path)),
+      tun_watch_(io_, dup_fd(tun_.fd())),
+      netlink_watch_(io_, dup_fd(link_monitor_.fd())),
+      control_acceptor_(io_),
+      signals_(io_, SIGINT, SIGTERM),
+      timer_(io_),
+      probe_timer_(io_),
+      tun_buffers_(kTunBatch, std::vector<std::uint8_t>(65536)) {
+    control_acceptor_.assign(asio::local::stream_protocol(), control_listener.release());
+    control_inode_ = inode_of(control_path_);
+    if (const unsigned mtu = interface_mtu(tun_.name())) device_.set_mtu(mtu);
+    udp4_watch_ = udp_.fd4() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd4())) : nullptr;
+    udp6_watch_ = udp_.fd6() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd6())) : nullptr;
+    // The TUN starts down; rtnetlink tells us when it comes up.
+    up_ = interface_up(tun_.name());
+    device_.set_up(up_, now(), out_);
+}
+
+EventLoop::~EventLoop() {
+    // Only remove the socket file if it is still ours (not a successor's).
+    if (control_inode_ && inode_of(control_path_) == control_inode_) ::unlink(control_path_.c_str());
+}
+
+int EventLoop::run() {
+    signals_.async_wait([this](error_code ec, int signal) {
+        if (!ec) stop(signal == SIGINT ? "received SIGINT" : "received SIGTERM");
+    });
+    wait_tun();
+    wait_udp();
+    wait_netlink();
+    wait_control();
+    probe();
+    logger_.info("Interface {} is running (UDP port {})", tun_.name(), udp_.port());
+    io_.run();
+    return exit_code_;
+}
+
+void EventLoop::stop(const std::string& why) {
+    logger_.info("Shutting down: {}", why);
+    io_.stop();
+}
+
+void EventLoop::wait_tun() {
+    tun_watch_.async_wait(asio::posix::stream_descriptor::wait_read, [this](error_code ec) {
+        if (!ec) on_tun_readable();
+    });
+}
+
+void EventLoop::on_tun_readable() {
+    for (int round = 0; round < kRoundsPerWake; ++round) {
+        std::size_t n = 0;
+        try {
+            n = tun_.read_batch(tun_buffers_, tun_sizes_);
+        } catch (const std::system_error& e) {
+            if (e.code().value() == EBADFD) return stop("interface " + tun_.name() + " was deleted");
+            logger_.error("{}", e.what());
+            exit_code_ = 1;
+            return stop("TUN read failed");
+        }
+        if (n == 0) break;
+        tun_spans_.clear();
+        for (std::size_t i = 0; i < n; ++i) tun_spans_.emplace_back(tun_buffers_[i].data(), tun_sizes_[i]);
+        device_.on_tun_packets(tun_spans_, now(), out_);
+        flush();
+        if (n < kTunBatch) break;
+    }
+    wait_tun();
+}
+
+void EventLoop::wait_udp() {
+    if (udp4_watch_) wait_udp_on(*udp4_watch_, udp_.fd4(), generation_);
+    if (udp6_watch_) wait_udp_on(*udp6_watch_, udp_.fd6(), generation_);
+}
+
+void EventLoop::wait_udp_on(asio::posix::stream_descriptor& watch, int fd, unsigned generation) {
+    watch.async_wait(asio::posix::stream_descriptor::wait_read, [this, &watch, fd, generation](error_code ec) {
+        if (ec || generation != generation_) return;
+        on_udp_readable(fd);
+        // The sockets may have been replaced (listen port change) while handling.
+        if (generation == generation_) wait_udp_on(watch, fd, generation);
+    });
+}
+
+void EventLoop::on_udp_readable(int fd) {
+    for (int round = 0; round < kRoundsPerWake; ++round) {
+        const std::size_t n = udp_.receive(fd, received_);
+        if (n == 0) break;
+        if (up_) {
+            // A full batch means more is queued: count its handshakes twice
+            // towards the "under load" threshold.
+            std::size_t handshakes = 0;
+            if (n == UdpSockets::kBatch)
+                for (const auto& d : received_) handshakes += is_handshake(d.bytes);
+            device_.set_handshake_backlog(handshakes);
+            device_.on_datagrams(received_, now(), out_);
+            flush();
+        }
+        if (n < UdpSockets::kBatch) break;
+    }
+}
+
+void EventLoop::flush() {
+    lost_sources_.clear();
+    if (!out_.to_network.empty()) udp_.send(out_.to_network, lost_sources_);
+    for (const auto& address : lost_sources_) device_.forget_local_address(address);
+    for (const auto& packet : out_.to_tun) tun_.write(packet.bytes);
+    if (!out_.events.empty()) {
+        const auto t = now().mono;
+        for (const auto& e : out_.events) event_log_.log(e, t);
+    }
+    out_.clear();
+    arm_timer();
+}
+
+void EventLoop::arm_timer() {
+    const auto next = device_.next_deadline();
+    if (next == timer_at_) return;
+    timer_at_ = next;
+    if (!next) {
+        timer_.cancel();
+        return;
+    }
+    timer_.expires_at(std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next)));
+    timer_.async_wait([this](error_code ec) {
+        if (ec) return;
+        timer_at_.reset();
+        device_.tick(now(), out_);
+        flush();
+    });
+}
+
+void EventLoop::wait_netlink() {
+    netlink_watch_.async_wait(asio::posix::stream_descriptor::wait_read, [this](error_code ec) {
+        if (ec) return;
+        if (auto state = link_monitor_.read()) {
+            if (state->mtu && state->mtu != device_.mtu()) {
+                logger_.info("MTU of {} is now {}", tun_.name(), state->mtu);
+                device_.set_mtu(state->mtu);
+            }
+            if (state->removed) {
+                if (!tun_.exists()) return stop("interface " + tun_.name() + " was deleted");
+                // Moved to another namespace, where we cannot see its state:
+                // keep serving it as up, as wireguard-go does.
+                logger_.info("Interface {} moved to another network namespace", tun_.name());
+                set_link_up(true);
+            } else {
+                set_link_up(state->up);
+            }
+        }
+        wait_netlink();
+    });
+}
+
+void EventLoop::set_link_up(bool up) {
+    if (up == up_) return;
+    up_ = up;
+    logger_.info("Interface {} is {}", tun_.name(), up_ ? "up" : "down");
+    device_.set_up(up_, now(), out_);
+    flush();
+}
+
+void EventLoop::probe() {
+    if (!tun_.exists()) return stop("interface " + tun_.name() + " was deleted");
+    if (inode_of(control_path_) != control_inode_) {
+        control_inode_ = 0;  // not ours any more: do not remove it on exit
+        return stop("control socket " + control_path_ + " was removed");
+    }
+    probe_timer_.expires_after(kProbeInterval);
+    probe_timer_.async_wait([this](error_code ec) {
+        if (!ec) probe();
+    });
+}
+
+void EventLoop::wait_control() {
+    control_acceptor_.async_accept([this](error_code ec, asio::local::stream_protocol::socket socket) {
+        if (!ec) std::make_shared<ControlConnection>(*this, std::move(socket))->start();
+        if (ec != asio::error::operation_aborted) wait_control();
+    });
+}
+
+void EventLoop::after_control(bool configuration_changed) {
+    flush();
+    if (configuration_changed && on_configuration_changed) on_configuration_changed();
+}
+
+std::optional<control::UapiError> EventLoop::set_listen_port(std::uint16_t port) {
+    if (port != 0 && port == udp_.port()) return std::nullopt;
+    if (const int err = udp_.rebind(port))
+        return control::UapiError{err, "cannot listen on UDP port " + std::to_string(port) + ": " + std::strerror(err)};
+    ++generation_;
+    udp4_watch_ = udp_.fd4() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd4())) : nullptr;
+    udp6_watch_ = udp_.fd6() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd6())) : nullptr;
+    wait_udp();
+    logger_.info("Listening on UDP port {}", udp_.port());
+    return std::nullopt;
+}
+
+std::optional<control::UapiError> EventLoop::set_fwmark(std::uint32_t mark) {
+    if (const int err = udp_.set_fwmark(mark))
+        return control::UapiError{err, std::string("cannot set fwmark: ") + std::strerror(err)};
+    return std::nullopt;
+}
+
+}  // namespace wgate::io

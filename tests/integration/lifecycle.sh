@@ -54,6 +54,17 @@ start_impl "$NS_L" "$IMPL_A" "$IF1"
 expect_ok "$IF1 answers wg show" wg_show "$NS_L" "$IF1"
 expect_match "$IF1 has MTU 1420" "mtu 1420 " "$(ip -n "$NS_L" -d link show dev "$IF1" | tr '\n' ' ')"
 expect_match "$IF1 is a TUN device (ip -d: tun type tun)" "tun type tun" "$(ip -n "$NS_L" -d link show dev "$IF1")"
+wg_set "$NS_L" "$IF1" fwmark 0x1234
+PORT1=$(wg_show "$NS_L" "$IF1" listen-port)
+expect_match "wg show reports the fwmark" "0x1234" "$(wg_show "$NS_L" "$IF1" fwmark)"
+expect_match "the UDP sockets carry SO_MARK 0x1234 (ss -e)" "fwmark:0x1234" \
+	"$(ip netns exec "$NS_L" ss -uane "sport = :$PORT1" 2>/dev/null | tr '\n' ' ')"
+ip -n "$NS_L" link set dev "$IF1" mtu 1380
+if [[ $IMPL_A == wgated ]]; then
+	# [wgated-specific] the daemon learns MTU changes (it pads packets up to the MTU).
+	expect_ok "[wgated-specific] the daemon follows 'ip link set mtu 1380'" \
+		wait_for 5 grep -q "MTU of $IF1 is now 1380" "${WGT_DAEMON_LOG[$IF1]}"
+fi
 ip -n "$NS_L" link del "$IF1"
 expect_stopped "ip link del" "$IF1" "$NS_L"
 

@@ -12,10 +12,13 @@ CTEST_ARGS ?= --output-on-failure
 DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
         libsodium-dev libb2-dev libboost-dev libyaml-cpp-dev libspdlog-dev \
         libgtest-dev libgmock-dev libbenchmark-dev \
-        libmnl-dev libnftables-dev libqrencode-dev nlohmann-json3-dev libcli11-dev libsystemd-dev \
+        libmnl-dev libnftables-dev libqrencode-dev nlohmann-json3-dev libcli11-dev libsystemd-dev zlib1g-dev \
         wireguard-go wireguard-tools iproute2 nftables iperf3 iputils-ping procps zbar-tools python3
 
-.PHONY: all build deps test unit asan fuzz bench demo clean help
+PREFIX     ?= /usr/local
+SYSTEMD_DIR ?= /etc/systemd/system
+
+.PHONY: all build deps test unit asan fuzz bench demo install clean help
 
 all: build
 
@@ -28,6 +31,7 @@ help:
 	@echo "make fuzz   build the libFuzzer targets with clang, run each FUZZ_SECONDS (default 60)"
 	@echo "make bench  build and run the micro-benchmarks"
 	@echo "make demo   the lab demo"
+	@echo "make install  binaries to PREFIX/bin, wgated@.service, example config to /etc/wgate"
 
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -70,6 +74,20 @@ bench: build
 
 demo:
 	@echo "make demo: not yet. The lab demo arrives with the CLI issue; 'sudo make test' runs the suite today."
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)/etc/wgate $(DESTDIR)$(PREFIX)/share/doc/wgate
+	install -d -m 0700 $(DESTDIR)/etc/wgate/keys
+	install -m 0755 $(BUILD)/bin/wgated $(DESTDIR)$(PREFIX)/bin/wgated
+	if [ -x $(BUILD)/bin/wgate ]; then install -m 0755 $(BUILD)/bin/wgate $(DESTDIR)$(PREFIX)/bin/wgate; fi
+	install -m 0644 systemd/wgated@.service $(DESTDIR)$(SYSTEMD_DIR)/wgated@.service
+	install -m 0644 config/gateway.yaml $(DESTDIR)$(PREFIX)/share/doc/wgate/gateway.yaml.example
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/wgate/README.md
+	@# Never overwrite a config in use: it holds the peers.
+	if [ ! -e $(DESTDIR)/etc/wgate/wg0.yaml ]; then \
+		sed 's|^  private_key_file: ../keys/gateway.key|  private_key_file: keys/gateway.key|' config/gateway.yaml > $(DESTDIR)/etc/wgate/wg0.yaml; \
+		chmod 0600 $(DESTDIR)/etc/wgate/wg0.yaml; fi
+	@echo "installed; edit /etc/wgate/wg0.yaml, then: systemctl daemon-reload && systemctl enable --now wgated@wg0"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,10 +1,12 @@
 #include "wgate/control/uapi.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
 
+#include "wgate/core/events.hpp"
 #include "wgate/crypto/base64.hpp"
 #include "wgate/crypto/x25519.hpp"
 
@@ -192,19 +194,80 @@ std::optional<UapiError> check_peer_limit(const Device& device, const SetRequest
     for (const PeerChange& change : request.peers) {
         if (will_have_key && change.public_key == own) continue;
         const bool existed = exists(change.public_key);
-        if (change.remove) {
+        if (change.remove || change.disabled.value_or(false)) {
             if (existed) {
                 --count;
                 changed[change.public_key] = false;
             }
             continue;
         }
-        if (existed || change.update_only) continue;
+        // An explicit enable may re-create a disabled peer despite update_only.
+        if (existed || (change.update_only && !change.disabled)) continue;
         if (count >= kMaxPeers) return invalid("failed to create new peer: too many peers");
         ++count;
         changed[change.public_key] = true;
     }
     return std::nullopt;
+}
+
+bool disables(const PeerChange& change) { return !change.remove && change.disabled.value_or(false); }
+
+// A disabled peer's block must be alone, so that what the Host keeps is
+// exactly that peer's configuration before the request plus that block.
+std::optional<UapiError> check_disabled_blocks(const SetRequest& request) {
+    if (std::none_of(request.peers.begin(), request.peers.end(), disables)) return std::nullopt;
+    std::unordered_map<crypto::PublicKey, int, KeyHash> blocks;
+    for (const PeerChange& change : request.peers) ++blocks[change.public_key];
+    for (const PeerChange& change : request.peers) {
+        if (disables(change) && blocks[change.public_key] > 1)
+            return invalid("a peer block with wgate_disabled=true must be the only block for that peer");
+    }
+    return std::nullopt;
+}
+
+// What one block sets on a live peer (not remove, update_only or disabled).
+void apply_peer_fields(Device& device, Host& host, Peer& peer, const PeerChange& change, core::Now now,
+                       core::Outputs& out) {
+    if (change.preshared_key) device.set_preshared_key(peer, *change.preshared_key);
+    if (change.endpoint) device.set_endpoint(peer, *change.endpoint);
+    if (change.persistent_keepalive) device.set_persistent_keepalive(peer, *change.persistent_keepalive, now, out);
+    if (change.replace_allowed_ips) device.clear_allowed_ips(peer);
+    for (const IpPrefix& prefix : change.allowed_ips) {
+        // wireguard-go and the kernel move a prefix the peer already has to
+        // the end of its list; core::AllowedIps leaves it in place.
+        device.remove_allowed_ip(peer, prefix);
+        device.add_allowed_ip(peer, prefix);
+    }
+    if (change.name) {
+        host.set_peer_name(peer.public_key(),
+                           change.name->empty() ? std::nullopt : std::optional<std::string>(*change.name));
+    }
+}
+
+// Host lines for a get answer: whole lines only, never an empty one.
+void append_host_lines(std::string& out, std::string_view text) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        const std::string_view line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        if (line.empty() || line.find('=') == std::string_view::npos) continue;
+        out += line;
+        out += '\n';
+    }
+}
+
+bool has_key_line(std::string_view text, std::string_view key) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        if (text.compare(pos, key.size(), key) == 0 && pos + key.size() < text.size() && text[pos + key.size()] == '=')
+            return true;
+        const auto nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+    }
+    return false;
 }
 
 }  // namespace
@@ -321,6 +384,14 @@ std::optional<UapiError> SetParser::feed_line(std::string_view line) {
         peer.allowed_ips.push_back(*prefix);
     } else if (key == "protocol_version") {
         if (value != "1") return invalid("invalid protocol version: " + std::string(value));
+    } else if (key == "wgate_disabled") {
+        if (value == "true") {
+            peer.disabled = true;
+        } else if (value == "false") {
+            peer.disabled = false;
+        } else {
+            return invalid("failed to set wgate_disabled, invalid value: " + std::string(value));
+        }
     } else if (key == "name") {
         if (!value.empty() && !valid_peer_name(value))
             return invalid("invalid peer name (printable UTF-8 without '=', at most 64 bytes)");
@@ -373,18 +444,64 @@ std::optional<UapiError> apply_set(Device& device, Host& host, const SetRequest&
     }
 
     // Everything that can fail, before anything changes.
+    if (auto error = check_disabled_blocks(request)) return error;
     if (auto error = check_peer_limit(device, request, will_have_key, own)) return error;
+    if (auto error = host.check_set(device, request)) return error;
     std::optional<std::uint16_t> old_port;
     if (request.listen_port) {
         const std::uint16_t before = host.listen_port();
         if (auto error = host.set_listen_port(*request.listen_port)) return error;
         old_port = before;
     }
+    std::optional<std::uint32_t> old_mark;
     if (request.fwmark) {
+        const std::uint32_t before = host.fwmark();
         if (auto error = host.set_fwmark(*request.fwmark)) {
             if (old_port) (void)host.set_listen_port(*old_port);
             return error;
         }
+        old_mark = before;
+    }
+    // Disabling is the Host's to refuse; what it kept so far is undone then.
+    struct Kept {
+        crypto::PublicKey key;
+        std::optional<PeerChange> previous;  // what the Host kept before, for a peer already disabled
+    };
+    std::vector<Kept> kept;
+    auto undo = [&] {
+        for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+            (void)host.take_disabled_peer(it->key);
+            if (it->previous) (void)host.disable_peer(nullptr, *it->previous);
+        }
+        if (old_mark) (void)host.set_fwmark(*old_mark);
+        if (old_port) (void)host.set_listen_port(*old_port);
+    };
+    for (const PeerChange& change : request.peers) {
+        if (!disables(change)) continue;
+        if (will_have_key && change.public_key == own) continue;  // ignored, as any block for our own key
+        const Peer* current = device.find_peer(change.public_key);
+        PeerChange config;
+        std::optional<PeerChange> previous;
+        if (current) {
+            config = snapshot_peer(device, *current, host);
+        } else {
+            previous = host.take_disabled_peer(change.public_key);
+            if (previous) {
+                config = *previous;
+            } else if (change.update_only) {
+                continue;
+            } else {
+                config.public_key = change.public_key;
+                config.replace_allowed_ips = true;
+            }
+        }
+        merge_peer_change(config, change);
+        if (auto error = host.disable_peer(current, config)) {
+            if (previous) (void)host.disable_peer(nullptr, *previous);
+            undo();
+            return error;
+        }
+        kept.push_back(Kept{change.public_key, std::move(previous)});
     }
 
     // Peers removed as a side effect lose their names at the end (unless the
@@ -410,33 +527,106 @@ std::optional<UapiError> apply_set(Device& device, Host& host, const SetRequest&
             if (peer) {
                 device.remove_peer(key);
                 host.set_peer_name(key, std::nullopt);
+            } else {
+                (void)host.take_disabled_peer(key);  // a disabled peer is forgotten too
             }
             continue;
         }
+        if (disables(change)) {
+            // Its configuration, name included, now lives with the Host.
+            if (peer) device.remove_peer(key);
+            continue;
+        }
         if (!peer) {
-            if (change.update_only) continue;
+            if (change.update_only && !change.disabled) continue;
+            const auto& identity = device.identity();
+            if (identity.has_key && key == identity.public_key) continue;  // our own public key: ignored, as wg does
+            const std::optional<PeerChange> stashed = host.take_disabled_peer(key);
+            if (!stashed && change.update_only) continue;
             peer = device.add_peer(key);
-            if (!peer) continue;  // our own public key: ignored, as wg does
+            if (!peer) continue;
+            if (stashed) apply_peer_fields(device, host, *peer, *stashed, now, out);
         }
-        if (change.preshared_key) device.set_preshared_key(*peer, *change.preshared_key);
-        if (change.endpoint) device.set_endpoint(*peer, *change.endpoint);
-        if (change.persistent_keepalive) device.set_persistent_keepalive(*peer, *change.persistent_keepalive, now, out);
-        if (change.replace_allowed_ips) device.clear_allowed_ips(*peer);
-        for (const IpPrefix& prefix : change.allowed_ips) {
-            // wireguard-go and the kernel move a prefix the peer already has to
-            // the end of its list; core::AllowedIps leaves it in place.
-            device.remove_allowed_ip(*peer, prefix);
-            device.add_allowed_ip(*peer, prefix);
-        }
-        if (change.name) {
-            host.set_peer_name(key, change.name->empty() ? std::nullopt : std::optional<std::string>(*change.name));
-        }
+        apply_peer_fields(device, host, *peer, change, now, out);
     }
 
     for (const crypto::PublicKey& key : maybe_gone) {
         if (!device.find_peer(key)) host.set_peer_name(key, std::nullopt);
     }
     return std::nullopt;
+}
+
+PeerChange snapshot_peer(const Device& device, const Peer& peer, const Host& host) {
+    PeerChange config;
+    config.public_key = peer.public_key();
+    if (!peer.preshared_key().is_zero()) config.preshared_key = peer.preshared_key();
+    if (const auto& endpoint = peer.endpoint(); endpoint && !endpoint->empty()) {
+        config.endpoint = *endpoint;
+        config.endpoint->clear_local();
+    }
+    if (peer.persistent_keepalive() != 0) config.persistent_keepalive = peer.persistent_keepalive();
+    config.replace_allowed_ips = true;
+    config.allowed_ips = device.allowed_ips_of(peer);
+    if (auto name = host.peer_name(peer.public_key()); name && valid_peer_name(*name)) config.name = std::move(*name);
+    return config;
+}
+
+void merge_peer_change(PeerChange& config, const PeerChange& change) {
+    if (change.preshared_key) {
+        if (change.preshared_key->is_zero()) {
+            config.preshared_key.reset();
+        } else {
+            config.preshared_key = change.preshared_key;
+        }
+    }
+    if (change.endpoint) config.endpoint = change.endpoint;
+    if (change.persistent_keepalive) {
+        if (*change.persistent_keepalive == 0) {
+            config.persistent_keepalive.reset();
+        } else {
+            config.persistent_keepalive = change.persistent_keepalive;
+        }
+    }
+    if (change.replace_allowed_ips) config.allowed_ips.clear();
+    for (const IpPrefix& prefix : change.allowed_ips) {
+        std::erase(config.allowed_ips, prefix);
+        config.allowed_ips.push_back(prefix);
+    }
+    if (change.name) {
+        if (change.name->empty()) {
+            config.name.reset();
+        } else {
+            config.name = change.name;
+        }
+    }
+    config.replace_allowed_ips = true;
+}
+
+void append_disabled_peer(std::string& out, const PeerChange& config) {
+    append_key(out, "public_key", config.public_key);
+    if (config.name && valid_peer_name(*config.name)) {
+        out += "name=";
+        out += *config.name;
+        out += '\n';
+    }
+    out += "wgate_disabled=true\n";
+    if (config.preshared_key && !config.preshared_key->is_zero())
+        append_key(out, "preshared_key", config.preshared_key->bytes());
+    if (config.endpoint && !config.endpoint->empty()) {
+        out += "endpoint=";
+        append_endpoint(out, *config.endpoint);
+        out += '\n';
+    }
+    if (config.persistent_keepalive && *config.persistent_keepalive != 0) {
+        out += "persistent_keepalive_interval=";
+        append_number(out, unsigned{*config.persistent_keepalive});
+        out += '\n';
+    }
+    for (const IpPrefix& prefix : config.allowed_ips) {
+        out += "allowed_ip=";
+        append_prefix(out, prefix);
+        out += '\n';
+    }
 }
 
 // ---------------------------------------------------------------- formatting
@@ -466,7 +656,7 @@ std::string format_errno(int errno_value) {
     return s;
 }
 
-void append_get(std::string& out, const Device& device, const Host& host, bool with_names) {
+void append_get(std::string& out, const Device& device, const Host& host, bool with_names, bool extensions) {
     const auto& identity = device.identity();
     if (identity.has_key) {
         crypto::PrivateKey key = identity.private_key;
@@ -482,6 +672,26 @@ void append_get(std::string& out, const Device& device, const Host& host, bool w
         out += "fwmark=";
         append_number(out, mark);
         out += '\n';
+    }
+    if (extensions) {
+        std::string lines;
+        host.append_interface_extension(lines);
+        if (!has_key_line(lines, "wgate_mode")) out += "wgate_mode=plain\n";
+        append_host_lines(out, lines);
+        if (!has_key_line(lines, "wgate_mtu")) {
+            out += "wgate_mtu=";
+            append_number(out, device.mtu());
+            out += '\n';
+        }
+        const auto& dropped = device.counters().dropped;
+        for (std::size_t i = 0; i < dropped.size(); ++i) {
+            if (dropped[i] == 0) continue;
+            out += "wgate_dropped=";
+            out += core::key_of(static_cast<core::Reason>(i));
+            out += ':';
+            append_number(out, dropped[i]);
+            out += '\n';
+        }
     }
     for (const Peer* peer : device.peers()) {
         append_key(out, "public_key", peer->public_key());
@@ -512,18 +722,28 @@ void append_get(std::string& out, const Device& device, const Host& host, bool w
         out += "\npersistent_keepalive_interval=";
         append_number(out, unsigned{peer->persistent_keepalive()});
         out += '\n';
+        if (extensions && peer->last_rejection() != core::Reason::none) {
+            out += "wgate_last_rejection=";
+            out += core::key_of(peer->last_rejection());
+            out += '\n';
+        }
         for (const IpPrefix& prefix : device.allowed_ips_of(*peer)) {
             out += "allowed_ip=";
             append_prefix(out, prefix);
             out += '\n';
         }
     }
+    if (extensions) {
+        std::string blocks;
+        host.append_disabled_peers(blocks);
+        append_host_lines(out, blocks);
+    }
     out += "errno=0\n\n";
 }
 
-std::string format_get(const Device& device, const Host& host, bool with_names) {
+std::string format_get(const Device& device, const Host& host, bool with_names, bool extensions) {
     std::string out;
-    append_get(out, device, host, with_names);
+    append_get(out, device, host, with_names, extensions);
     return out;
 }
 
@@ -539,7 +759,7 @@ Session::Status Session::feed(std::string_view bytes, std::string& reply) {
             // wireguard-go reads exactly one byte after "get=1\n".
             const char c = bytes[pos++];
             if (c == '\n') {
-                append_get(reply, device_, host_, get_names_);
+                append_get(reply, device_, host_, get_names_, get_extensions_);
             } else {
                 reply += format_errno(EINVAL);
             }
@@ -588,9 +808,11 @@ Session::Status Session::on_line(std::string_view line, std::string& reply) {
             } else if (line == "get=1") {
                 state_ = State::get_blank;
                 get_names_ = limits_.names_in_get;
+                get_extensions_ = false;
             } else if (line == "get=wgate") {
                 state_ = State::get_blank;
                 get_names_ = true;
+                get_extensions_ = true;
             } else {
                 // wireguard-go logs "invalid UAPI operation" and hangs up.
                 state_ = State::closed;

@@ -47,4 +47,40 @@ const char* to_string(Reason r) {
     return "unknown";
 }
 
+const char* key_of(Reason r) {
+    switch (r) {
+        case Reason::none: return "none";
+        case Reason::bad_length: return "bad_length";
+        case Reason::bad_type: return "bad_type";
+        case Reason::bad_mac1: return "bad_mac1";
+        case Reason::no_private_key: return "no_private_key";
+        case Reason::unknown_peer: return "unknown_peer";
+        case Reason::bad_handshake: return "bad_handshake";
+        case Reason::replayed_timestamp: return "replayed_timestamp";
+        case Reason::handshake_flood: return "handshake_flood";
+        case Reason::unknown_index: return "unknown_index";
+        case Reason::wrong_state: return "wrong_state";
+        case Reason::rate_limited: return "rate_limited";
+        case Reason::bad_cookie: return "bad_cookie";
+        case Reason::expired_keypair: return "expired_keypair";
+        case Reason::decrypt_failed: return "decrypt_failed";
+        case Reason::replay: return "replay";
+        case Reason::bad_inner_packet: return "bad_inner_packet";
+        case Reason::disallowed_source: return "disallowed_source";
+        case Reason::no_route: return "no_route";
+        case Reason::no_endpoint: return "no_endpoint";
+        case Reason::bad_tun_packet: return "bad_tun_packet";
+        case Reason::staged_overflow: return "staged_overflow";
+    }
+    return "unknown";
+}
+
+std::optional<Reason> reason_from_key(std::string_view key) {
+    for (std::size_t i = 0; i < kReasonCount; ++i) {
+        const auto r = static_cast<Reason>(i);
+        if (key == key_of(r)) return r;
+    }
+    return std::nullopt;
+}
+
 }  // namespace wgate::core

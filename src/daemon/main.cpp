@@ -12,7 +12,11 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
+#include "gateway_mode.hpp"
+#include "wgate/config/gateway_config.hpp"
+#include "wgate/config/key_file.hpp"
 #include "wgate/io/control_socket.hpp"
 #include "wgate/io/event_loop.hpp"
 #include "wgate/io/tun.hpp"
@@ -24,13 +28,19 @@ constexpr unsigned kDefaultMtu = 1420;
 
 void usage(std::ostream& out) {
     out << "Usage: wgated [-f|--foreground] INTERFACE-NAME\n"
+           "       wgated [-f|--foreground] --config FILE\n"
+           "       wgated --check-config FILE\n"
            "\n"
            "Creates a userspace WireGuard interface, configured with the stock `wg` tool\n"
-           "through /var/run/wireguard/INTERFACE-NAME.sock.\n"
+           "through /var/run/wireguard/INTERFACE-NAME.sock. With --config, also brings up\n"
+           "the lab gateway the YAML file describes (addresses, routes, forwarding, NAT)\n"
+           "and writes peer changes back to it.\n"
            "\n"
-           "  -f, --foreground  do not daemonise (also WG_PROCESS_FOREGROUND=1)\n"
-           "  -h, --help        this help\n"
-           "  --version         print the version\n"
+           "  -f, --foreground     do not daemonise (also WG_PROCESS_FOREGROUND=1)\n"
+           "  --config FILE        gateway mode\n"
+           "  --check-config FILE  validate FILE and its key files, change nothing\n"
+           "  -h, --help           this help\n"
+           "  --version            print the version\n"
            "\n"
            "Environment: LOG_LEVEL=error (default) | verbose | silent\n";
 }
@@ -57,11 +67,66 @@ void daemonise() {
     }
 }
 
+int run_plain(const std::string& ifname, bool foreground, spdlog::logger& logger) {
+    auto tun = wgate::io::Tun::open(ifname, kDefaultMtu);
+    wgate::io::UdpSockets udp;
+    udp.bind(0);
+    const std::string path = wgate::io::control_socket_path(tun.name());
+    auto listener = wgate::io::listen_control_socket(path);
+    if (!foreground) daemonise();
+    wgate::io::EventLoop loop(std::move(tun), std::move(udp), std::move(listener), path, logger);
+    return loop.run();
+}
+
+int run_gateway(const std::string& config_path, bool check_only, bool foreground, spdlog::logger& logger) {
+    auto config = wgate::config::load_gateway_config(config_path);
+    auto keys = wgate::config::validate_files(config);
+    if (check_only) {
+        for (const auto& note : keys.notes) std::cout << config_path << ": note: " << note << "\n";
+        std::cout << config_path << ": OK (interface " << config.interface.name << ", " << config.peers.size()
+                  << " peers)\n";
+        return 0;
+    }
+    const std::string& ifname = config.interface.name;
+    logger.set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$: (" + ifname + ") %v");
+    if (!keys.private_key) {
+        wgate::crypto::SystemRandom random;
+        keys.private_key = wgate::config::create_private_key_file(keys.private_key_path, random);
+        logger.warn("Generated a new private key in {}", keys.private_key_path);
+    }
+    const auto leftovers = wgate::io::GatewayHost::clean_leftovers(ifname);
+    for (const auto& d : leftovers.done) logger.warn("Cleaned up after a previous run: {}", d);
+    for (const auto& f : leftovers.failed) logger.error("Could not clean up after a previous run: {}", f);
+
+    auto tun = wgate::io::Tun::open(ifname, config.interface.mtu);
+    wgate::io::UdpSockets udp;
+    udp.bind(config.interface.listen_port);
+    const std::string path = wgate::io::control_socket_path(tun.name());
+    auto listener = wgate::io::listen_control_socket(path);
+    if (!foreground) daemonise();
+    wgate::io::EventLoop loop(std::move(tun), std::move(udp), std::move(listener), path, logger);
+    wgate::daemon::GatewayMode gateway(loop, std::move(config), std::move(keys));
+    try {
+        gateway.start();
+    } catch (const std::exception& e) {
+        logger.error("Starting the gateway failed: {}", e.what());
+        gateway.stop();
+        throw;
+    }
+    sd_notify(0, "READY=1");
+    const int rc = loop.run();
+    sd_notify(0, "STOPPING=1");
+    gateway.stop();
+    return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     bool foreground = false;
+    bool check_only = false;
     std::string ifname;
+    std::string config_path;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "-f" || arg == "--foreground") {
@@ -72,6 +137,13 @@ int main(int argc, char** argv) {
         } else if (arg == "--version") {
             std::cout << "wgated 0.1.0\n";
             return 0;
+        } else if (arg == "--config" || arg == "--check-config") {
+            if (i + 1 >= argc) {
+                std::cerr << "wgated: " << arg << " needs a file name\n";
+                return 1;
+            }
+            check_only = arg == "--check-config";
+            config_path = argv[++i];
         } else if (!arg.empty() && arg[0] == '-') {
             std::cerr << "wgated: unknown option " << arg << "\n";
             usage(std::cerr);
@@ -84,7 +156,8 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    if (ifname.empty()) {
+    if (ifname.empty() == config_path.empty()) {
+        if (!ifname.empty()) std::cerr << "wgated: give an interface name or --config, not both\n";
         usage(std::cerr);
         return 1;
     }
@@ -96,14 +169,8 @@ int main(int argc, char** argv) {
     logger->flush_on(spdlog::level::trace);
 
     try {
-        auto tun = wgate::io::Tun::open(ifname, kDefaultMtu);
-        wgate::io::UdpSockets udp;
-        udp.bind(0);
-        const std::string path = wgate::io::control_socket_path(tun.name());
-        auto listener = wgate::io::listen_control_socket(path);
-        if (!foreground) daemonise();
-        wgate::io::EventLoop loop(std::move(tun), std::move(udp), std::move(listener), path, *logger);
-        return loop.run();
+        if (!config_path.empty()) return run_gateway(config_path, check_only, foreground, *logger);
+        return run_plain(ifname, foreground, *logger);
     } catch (const std::exception& e) {
         std::cerr << "wgated: " << e.what() << "\n";
         return 1;

@@ -100,7 +100,7 @@ EventLoop::EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string c
       tun_watch_(io_, dup_fd(tun_.fd())),
       netlink_watch_(io_, dup_fd(link_monitor_.fd())),
       control_acceptor_(io_),
-      signals_(io_, SIGINT, SIGTERM),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
       timer_(io_),
       probe_timer_(io_),
       tun_buffers_(kTunBatch, std::vector<std::uint8_t>(65536)) {
@@ -120,9 +120,7 @@ EventLoop::~EventLoop() {
 }
 
 int EventLoop::run() {
-    signals_.async_wait([this](error_code ec, int signal) {
-        if (!ec) stop(signal == SIGINT ? "received SIGINT" : "received SIGTERM");
-    });
+    wait_signals();
     wait_tun();
     wait_udp();
     wait_netlink();
@@ -131,6 +129,60 @@ int EventLoop::run() {
     logger_.info("Interface {} is running (UDP port {})", tun_.name(), udp_.port());
     io_.run();
     return exit_code_;
+}
+
+void EventLoop::wait_signals() {
+    signals_.async_wait([this](error_code ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            if (on_reload) {
+                logger_.info("Received SIGHUP: reloading the configuration");
+                on_reload();
+            }
+            return wait_signals();
+        }
+        stop(signal == SIGINT ? "received SIGINT" : "received SIGTERM");
+    });
+}
+
+void EventLoop::with_device(const std::function<void(core::Device&, core::Now, core::Outputs&)>& change) {
+    change(device_, now(), out_);
+    flush();
+}
+
+std::optional<std::string> EventLoop::peer_name(const crypto::PublicKey& key) const {
+    const auto it = names_.find(key);
+    if (it == names_.end()) return std::nullopt;
+    return it->second;
+}
+
+void EventLoop::set_peer_name(const crypto::PublicKey& key, const std::optional<std::string>& name) {
+    if (name && !name->empty())
+        names_[key] = *name;
+    else
+        names_.erase(key);
+}
+
+std::optional<control::UapiError> EventLoop::check_set(const core::Device& device,
+                                                       const control::SetRequest& request) const {
+    return hooks_ ? hooks_->check_set(device, request) : control::Host::check_set(device, request);
+}
+
+void EventLoop::append_interface_extension(std::string& out) const {
+    if (hooks_) hooks_->append_interface_extension(out);
+}
+
+void EventLoop::append_disabled_peers(std::string& out) const {
+    if (hooks_) hooks_->append_disabled_peers(out);
+}
+
+std::optional<control::UapiError> EventLoop::disable_peer(const core::Peer* current,
+                                                          const control::PeerChange& config) {
+    return hooks_ ? hooks_->disable_peer(current, config) : control::Host::disable_peer(current, config);
+}
+
+std::optional<control::PeerChange> EventLoop::take_disabled_peer(const crypto::PublicKey& key) {
+    return hooks_ ? hooks_->take_disabled_peer(key) : std::nullopt;
 }
 
 void EventLoop::stop(const std::string& why) {

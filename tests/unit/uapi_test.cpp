@@ -7,10 +7,12 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "device_harness.hpp"
+#include "uapi_test_host.hpp"
 #include "wgate/crypto/base64.hpp"
 #include "wgate/crypto/random.hpp"
 #include "wgate/crypto/x25519.hpp"
@@ -834,7 +836,7 @@ TEST_F(UapiSession, NamesInGet1CanBeTurnedOffButGetWgateAlwaysHasThem) {
     EXPECT_EQ(reply, format_get(device, host, false));
     reply.clear();
     EXPECT_EQ(s.feed("get=wgate\n\n", reply), Session::Status::keep_open);
-    EXPECT_EQ(reply, format_get(device, host, true));
+    EXPECT_EQ(reply, format_get(device, host, true, true));
 }
 
 TEST_F(UapiSession, SetAppliesAtTheBlankLine) {
@@ -859,7 +861,7 @@ TEST_F(UapiSession, ByteByByteGivesTheSameResult) {
     std::string reply;
     for (const char c : request) ASSERT_EQ(s.feed(std::string_view(&c, 1), reply), Session::Status::keep_open);
     const std::string get = format_get(device, host, true);
-    EXPECT_EQ(reply, "errno=0\n\n" + get + "errno=-22\n\n" + get);
+    EXPECT_EQ(reply, "errno=0\n\n" + get + "errno=-22\n\n" + format_get(device, host, true, true));
     EXPECT_EQ(host.port, 4242);
     EXPECT_EQ(ips(peer_a), (std::vector<std::string>{"10.0.0.0/8", "fd00::/64"}));
     // And in chunks of every size.
@@ -872,7 +874,7 @@ TEST_F(UapiSession, ByteByByteGivesTheSameResult) {
         for (std::size_t i = 0; i < request.size(); i += chunk)
             ASSERT_EQ(s2.feed(std::string_view(request).substr(i, chunk), rep), Session::Status::keep_open);
         const std::string get2 = format_get(d, h, true);
-        EXPECT_EQ(rep, "errno=0\n\n" + get2 + "errno=-22\n\n" + get2) << chunk;
+        EXPECT_EQ(rep, "errno=0\n\n" + get2 + "errno=-22\n\n" + format_get(d, h, true, true)) << chunk;
         EXPECT_EQ(h.port, 4242);
     }
 }
@@ -1105,6 +1107,325 @@ TEST_F(UapiSession, FortyPeersWith52AllowedIpsEach) {
     reply.clear();
     EXPECT_EQ(s.feed("get=1\n\n", reply), Session::Status::keep_open);
     EXPECT_EQ(static_cast<std::size_t>(std::count(reply.begin(), reply.end(), '\n')), 1u + 40u * (8u + 52u) + 2u);
+}
+
+// ---------------------------------------------------------------- wgate extension: reason keys
+
+TEST(ReasonKeys, AreUniqueSnakeCaseAndRoundTrip) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < core::kReasonCount; ++i) {
+        const auto r = static_cast<core::Reason>(i);
+        const std::string key = core::key_of(r);
+        EXPECT_TRUE(seen.insert(key).second) << key;
+        for (const char c : key) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << key;
+        EXPECT_EQ(core::reason_from_key(key), r);
+    }
+    EXPECT_STREQ(core::key_of(core::Reason::bad_mac1), "bad_mac1");
+    EXPECT_STREQ(core::key_of(core::Reason::unknown_peer), "unknown_peer");
+    EXPECT_FALSE(core::reason_from_key("no_such_reason"));
+}
+
+// ---------------------------------------------------------------- wgate extension: get=wgate
+
+struct UapiExtension : ::testing::Test {
+    UapiExtension() : random(9), device(random) {
+        device.set_private_key(crypto::generate_private_key(random));
+        now.mono = 100s;
+        now.wall = std::chrono::seconds(1'700'000'000);
+        peer_a = crypto::public_key_of(crypto::generate_private_key(random));
+        peer_b = crypto::public_key_of(crypto::generate_private_key(random));
+    }
+    std::optional<UapiError> set(std::string_view text) {
+        out.clear();
+        auto parsed = parse_set(text);
+        if (auto* e = std::get_if<UapiError>(&parsed)) return *e;
+        return apply_set(device, host, std::get<SetRequest>(parsed), now, out);
+    }
+    void set_ok(std::string_view text) {
+        const auto e = set(text);
+        ASSERT_FALSE(e) << e->message;
+    }
+    std::string get_wgate() { return format_get(device, host, true, true); }
+    std::vector<std::string> ips(const PublicKey& k) const {
+        std::vector<std::string> list;
+        if (const core::Peer* p = device.find_peer(k)) {
+            for (const auto& pf : device.allowed_ips_of(*p)) list.push_back(pf.to_string());
+        }
+        return list;
+    }
+
+    crypto::DeterministicRandom random;
+    core::Device device;
+    test::TestHost host;
+    core::Now now;
+    core::Outputs out;
+    PublicKey peer_a{}, peer_b{};
+};
+
+TEST_F(UapiExtension, Get1IsUnchangedByTheExtension) {
+    host.extension_lines = "wgate_mode=gateway\nwgate_address=10.8.0.1/24\n";
+    set_ok("listen_port=51820\npublic_key=" + hex(peer_a) + "\nname=laptop\nallowed_ip=10.8.0.2/32\n"
+           "public_key=" + hex(peer_b) + "\nallowed_ip=10.8.0.3/32");
+    set_ok("public_key=" + hex(peer_b) + "\nwgate_disabled=true");
+    const std::string get1 = format_get(device, host, true);
+    EXPECT_EQ(get1.find("wgate_"), std::string::npos);
+    EXPECT_EQ(get1.find(hex(peer_b)), std::string::npos);  // disabled peers are invisible to wg
+    // And what get=1 printed before the extension existed: the default arguments.
+    EXPECT_EQ(get1, format_get(device, host, true, false));
+}
+
+TEST_F(UapiExtension, PlainHostGetsModePlainMtuAndDropCounters) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    // A datagram too short for any message (device-wide) and a TUN packet for
+    // a peer without an endpoint (tied to that peer).
+    const std::vector<std::uint8_t> junk = {1, 2, 3};
+    device.on_datagram(core::ReceivedDatagram{endpoint("192.0.2.9:4000"), junk}, now, out);
+    const auto packet = test::ipv4_packet("10.8.0.1", "10.8.0.2");
+    device.on_tun_packet(packet, now, out);
+    const std::string get = get_wgate();
+    const auto mode = get.find("wgate_mode=plain\n");
+    const auto mtu = get.find("wgate_mtu=1420\n");
+    const auto dropped = get.find("wgate_dropped=bad_length:1\n");
+    const auto no_endpoint = get.find("wgate_dropped=no_endpoint:1\n");
+    const auto first_peer = get.find("public_key=");
+    ASSERT_NE(mode, std::string::npos) << get;
+    ASSERT_NE(mtu, std::string::npos) << get;
+    ASSERT_NE(dropped, std::string::npos) << get;
+    ASSERT_NE(no_endpoint, std::string::npos) << get;
+    EXPECT_LT(mode, mtu);
+    EXPECT_LT(mtu, first_peer);
+    EXPECT_LT(dropped, first_peer);
+    // Per peer, before its allowed IPs.
+    const auto rejection = get.find("wgate_last_rejection=no_endpoint\n");
+    ASSERT_NE(rejection, std::string::npos) << get;
+    EXPECT_GT(rejection, first_peer);
+    EXPECT_LT(rejection, get.find("allowed_ip=10.8.0.2/32"));
+    EXPECT_EQ(get.substr(get.size() - 9), "errno=0\n\n");
+}
+
+TEST_F(UapiExtension, GatewayLinesComeAfterTheInterfaceAndBeforeThePeers) {
+    host.extension_lines =
+        "wgate_mode=gateway\nwgate_address=10.8.0.1/24\nwgate_address=fd42:8::1/64\n"
+        "wgate_public_endpoint=vpn.example.com:51820\nwgate_lan_route=192.168.10.0/24\nwgate_dns=10.8.0.1\n"
+        "wgate_keepalive=25\nwgate_masquerade=true\nwgate_egress=eth0\nwgate_config=/etc/wgate/wg0.yaml\n"
+        "wgate_mtu=1380\n";
+    set_ok("listen_port=51820\npublic_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    const std::string get = get_wgate();
+    const std::string expected_start = "private_key=";
+    EXPECT_EQ(get.compare(0, expected_start.size(), expected_start), 0);
+    const auto port = get.find("listen_port=51820\n");
+    const auto lines = get.find(host.extension_lines);
+    ASSERT_NE(lines, std::string::npos) << get;
+    EXPECT_LT(port, lines);
+    EXPECT_LT(lines, get.find("public_key="));
+    EXPECT_EQ(get.find("wgate_mode=plain"), std::string::npos);  // the host said gateway
+    EXPECT_EQ(get.find("wgate_mtu=1420"), std::string::npos);    // and gave its own MTU
+}
+
+TEST_F(UapiExtension, HostLinesCannotEndTheAnswerEarly) {
+    host.extension_lines = "wgate_mode=gateway\n\n\nnot a line\nwgate_egress=eth0";  // blank lines, no '=', no '\n'
+    const std::string get = get_wgate();
+    EXPECT_EQ(get.find("\n\n"), get.size() - 2) << get;
+    EXPECT_NE(get.find("wgate_egress=eth0\n"), std::string::npos);
+    EXPECT_EQ(get.find("not a line"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- wgate extension: disabled peers
+
+TEST_F(UapiExtension, ParsesWgateDisabled) {
+    auto r = parse_set("public_key=" + hex(peer_a) + "\nwgate_disabled=true\npublic_key=" + hex(peer_b) +
+                       "\nwgate_disabled=false");
+    ASSERT_TRUE(std::holds_alternative<SetRequest>(r));
+    const auto& req = std::get<SetRequest>(r);
+    EXPECT_EQ(req.peers[0].disabled, std::optional<bool>(true));
+    EXPECT_EQ(req.peers[1].disabled, std::optional<bool>(false));
+    EXPECT_EQ(std::get<UapiError>(parse_set("public_key=" + hex(peer_a) + "\nwgate_disabled=yes")).errno_value, EINVAL);
+    EXPECT_EQ(std::get<UapiError>(parse_set("wgate_disabled=true")).errno_value, EINVAL);  // a device key it is not
+}
+
+TEST_F(UapiExtension, DisableKeepsTheWholeConfigurationWithTheHost) {
+    const std::string psk(64, '7');
+    set_ok("public_key=" + hex(peer_a) + "\nname=laptop\npreshared_key=" + psk +
+           "\nendpoint=192.0.2.7:4000\npersistent_keepalive_interval=25\nallowed_ip=10.8.0.2/32\nallowed_ip=fd42::2/128");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true");
+    EXPECT_EQ(device.find_peer(peer_a), nullptr);
+    EXPECT_TRUE(host.last_disable_had_current);
+    const PeerChange* kept = host.kept(peer_a);
+    ASSERT_NE(kept, nullptr);
+    EXPECT_EQ(kept->name, std::optional<std::string>("laptop"));
+    ASSERT_TRUE(kept->preshared_key);
+    EXPECT_EQ(hex(kept->preshared_key->bytes()), psk);
+    ASSERT_TRUE(kept->endpoint);
+    EXPECT_EQ(kept->endpoint->to_string(), "192.0.2.7:4000");
+    EXPECT_EQ(kept->persistent_keepalive, std::optional<std::uint16_t>(25));
+    ASSERT_EQ(kept->allowed_ips.size(), 2u);
+    EXPECT_TRUE(kept->replace_allowed_ips);
+    EXPECT_EQ(host.names.count(peer_a), 0u);
+
+    // get=wgate lists it after the live peers, in the documented order.
+    set_ok("public_key=" + hex(peer_b) + "\nallowed_ip=10.8.0.3/32");
+    const std::string get = get_wgate();
+    const std::string block = "public_key=" + hex(peer_a) + "\nname=laptop\nwgate_disabled=true\npreshared_key=" + psk +
+                              "\nendpoint=192.0.2.7:4000\npersistent_keepalive_interval=25\n"
+                              "allowed_ip=10.8.0.2/32\nallowed_ip=fd42::2/128\nerrno=0\n\n";
+    ASSERT_GE(get.size(), block.size());
+    EXPECT_EQ(get.substr(get.size() - block.size()), block) << get;
+    EXPECT_LT(get.find(hex(peer_b)), get.find(hex(peer_a)));
+}
+
+TEST_F(UapiExtension, EnableRestoresTheConfigurationThenAppliesTheBlock) {
+    set_ok("public_key=" + hex(peer_a) + "\nname=laptop\npersistent_keepalive_interval=25\nallowed_ip=10.8.0.2/32");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=false\nallowed_ip=fd42::2/128");
+    const core::Peer* p = device.find_peer(peer_a);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->persistent_keepalive(), 25);
+    EXPECT_EQ(ips(peer_a), (std::vector<std::string>{"10.8.0.2/32", "fd42::2/128"}));
+    EXPECT_EQ(host.names.at(peer_a), "laptop");
+    EXPECT_EQ(host.kept(peer_a), nullptr);
+}
+
+TEST_F(UapiExtension, RenamingADisabledPeerChangesWhatTheHostKeeps) {
+    set_ok("public_key=" + hex(peer_a) + "\nname=old\nallowed_ip=10.8.0.2/32");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true\nname=new");
+    EXPECT_EQ(device.find_peer(peer_a), nullptr);
+    EXPECT_FALSE(host.last_disable_had_current);
+    ASSERT_NE(host.kept(peer_a), nullptr);
+    EXPECT_EQ(host.kept(peer_a)->name, std::optional<std::string>("new"));
+    EXPECT_EQ(host.kept(peer_a)->allowed_ips.size(), 1u);
+    EXPECT_EQ(host.disabled.size(), 1u);
+}
+
+TEST_F(UapiExtension, RemoveForgetsADisabledPeer) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true");
+    set_ok("public_key=" + hex(peer_a) + "\nremove=true");
+    EXPECT_TRUE(host.disabled.empty());
+    EXPECT_EQ(device.find_peer(peer_a), nullptr);
+}
+
+TEST_F(UapiExtension, PlainBlocksReEnableButUpdateOnlySkips) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true");
+    set_ok("public_key=" + hex(peer_a) + "\nupdate_only=true\nallowed_ip=10.8.0.9/32");
+    EXPECT_EQ(device.find_peer(peer_a), nullptr);
+    ASSERT_NE(host.kept(peer_a), nullptr);
+    EXPECT_EQ(host.kept(peer_a)->allowed_ips.size(), 1u);
+    // A block that would create the peer brings the kept one back (with its addresses).
+    set_ok("public_key=" + hex(peer_a) + "\npersistent_keepalive_interval=5");
+    ASSERT_NE(device.find_peer(peer_a), nullptr);
+    EXPECT_EQ(ips(peer_a), std::vector<std::string>{"10.8.0.2/32"});
+    EXPECT_EQ(host.kept(peer_a), nullptr);
+}
+
+TEST_F(UapiExtension, ReplacePeersLeavesDisabledPeersAlone) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true");
+    set_ok("replace_peers=true\npublic_key=" + hex(peer_b) + "\nallowed_ip=10.8.0.3/32");
+    EXPECT_NE(host.kept(peer_a), nullptr);
+    EXPECT_EQ(device.peer_count(), 1u);
+}
+
+TEST_F(UapiExtension, DisablingANewKeyKeepsANewDisabledPeerUnlessUpdateOnly) {
+    set_ok("public_key=" + hex(peer_a) + "\nupdate_only=true\nwgate_disabled=true\nallowed_ip=10.8.0.2/32");
+    EXPECT_TRUE(host.disabled.empty());
+    set_ok("public_key=" + hex(peer_a) + "\nwgate_disabled=true\nallowed_ip=10.8.0.2/32\nname=spare");
+    ASSERT_NE(host.kept(peer_a), nullptr);
+    EXPECT_EQ(host.kept(peer_a)->name, std::optional<std::string>("spare"));
+    EXPECT_EQ(device.peer_count(), 0u);
+}
+
+TEST_F(UapiExtension, DefaultHostRefusesDisablingAndNothingChanges) {
+    host.supports_disable = false;
+    set_ok("listen_port=1000\npublic_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    const auto e = set("listen_port=2000\npublic_key=" + hex(peer_b) + "\nallowed_ip=10.8.0.3/32\npublic_key=" +
+                       hex(peer_a) + "\nwgate_disabled=true");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->errno_value, EOPNOTSUPP);
+    EXPECT_EQ(host.port, 1000);
+    EXPECT_NE(device.find_peer(peer_a), nullptr);
+    EXPECT_EQ(device.find_peer(peer_b), nullptr);
+}
+
+TEST_F(UapiExtension, AFailingDisableUndoesTheEarlierOnesOfTheRequest) {
+    const PublicKey peer_c = crypto::public_key_of(crypto::generate_private_key(random));
+    set_ok("listen_port=1000\nfwmark=1\npublic_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32\npublic_key=" +
+           hex(peer_b) + "\nallowed_ip=10.8.0.3/32\npublic_key=" + hex(peer_c) + "\nname=c\nallowed_ip=10.8.0.4/32");
+    set_ok("public_key=" + hex(peer_c) + "\nwgate_disabled=true");  // already disabled before the request
+    host.refuse_disable = peer_b;
+    const auto e = set("listen_port=2000\nfwmark=2\npublic_key=" + hex(peer_a) + "\nwgate_disabled=true\npublic_key=" +
+                       hex(peer_c) + "\nwgate_disabled=true\nname=renamed\npublic_key=" + hex(peer_b) +
+                       "\nwgate_disabled=true");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->errno_value, EPERM);
+    EXPECT_EQ(host.port, 1000);
+    EXPECT_EQ(host.mark, 1u);
+    EXPECT_NE(device.find_peer(peer_a), nullptr);
+    EXPECT_NE(device.find_peer(peer_b), nullptr);
+    EXPECT_EQ(host.kept(peer_a), nullptr);
+    ASSERT_NE(host.kept(peer_c), nullptr);
+    EXPECT_EQ(host.kept(peer_c)->name, std::optional<std::string>("c"));
+}
+
+TEST_F(UapiExtension, ADisabledPeersBlockMustBeItsOnlyBlock) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    const auto e = set("public_key=" + hex(peer_a) + "\nwgate_disabled=true\npublic_key=" + hex(peer_a) +
+                       "\nallowed_ip=10.8.0.9/32");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->errno_value, EINVAL);
+    EXPECT_EQ(host.disable_calls, 0);
+    EXPECT_NE(device.find_peer(peer_a), nullptr);
+}
+
+TEST_F(UapiExtension, DisablingFreesAPeerSlotForTheLimit) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    SetRequest r;
+    PeerChange& c = r.peers.emplace_back();
+    c.public_key = peer_a;
+    c.disabled = true;
+    ASSERT_FALSE(apply_set(device, host, r, now, out));
+    EXPECT_EQ(device.peer_count(), 0u);
+}
+
+TEST_F(UapiExtension, MergeAndSnapshotHelpers) {
+    set_ok("public_key=" + hex(peer_a) + "\nname=n\nendpoint=192.0.2.1:9\nallowed_ip=10.8.0.2/32\nallowed_ip=10.8.0.3/32");
+    PeerChange config = snapshot_peer(device, *device.find_peer(peer_a), host);
+    EXPECT_EQ(config.public_key, peer_a);
+    EXPECT_FALSE(config.preshared_key);
+    EXPECT_FALSE(config.persistent_keepalive);
+    PeerChange change;
+    change.public_key = peer_a;
+    change.allowed_ips = {test::prefix("10.8.0.2/32")};  // moves to the end
+    change.persistent_keepalive = 0;
+    change.name = "";
+    change.preshared_key.emplace();  // all zero: none
+    merge_peer_change(config, change);
+    ASSERT_EQ(config.allowed_ips.size(), 2u);
+    EXPECT_EQ(config.allowed_ips[0].to_string(), "10.8.0.3/32");
+    EXPECT_EQ(config.allowed_ips[1].to_string(), "10.8.0.2/32");
+    EXPECT_FALSE(config.name);
+    EXPECT_FALSE(config.preshared_key);
+    EXPECT_FALSE(config.persistent_keepalive);
+    PeerChange replace;
+    replace.replace_allowed_ips = true;
+    merge_peer_change(config, replace);
+    EXPECT_TRUE(config.allowed_ips.empty());
+}
+
+TEST_F(UapiExtension, SessionGetWgateAndDisableOverTheWire) {
+    set_ok("public_key=" + hex(peer_a) + "\nallowed_ip=10.8.0.2/32");
+    Session s(device, host, [this] { return now; }, out);
+    std::string reply;
+    EXPECT_EQ(s.feed("set=1\npublic_key=" + hex(peer_a) + "\nwgate_disabled=true\n\nget=wgate\n\n", reply),
+              Session::Status::keep_open);
+    EXPECT_EQ(reply.substr(0, 9), "errno=0\n\n");
+    EXPECT_NE(reply.find("wgate_disabled=true\n"), std::string::npos);
+    reply.clear();
+    host.supports_disable = false;
+    set_ok("public_key=" + hex(peer_b) + "\nallowed_ip=10.8.0.3/32");
+    EXPECT_EQ(s.feed("set=1\npublic_key=" + hex(peer_b) + "\nwgate_disabled=true\n\n", reply), Session::Status::keep_open);
+    EXPECT_EQ(reply, "errno=-95\n\n");
 }
 
 }  // namespace

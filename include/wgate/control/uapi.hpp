@@ -31,8 +31,29 @@
 //   "get=1" does so when SessionLimits::names_in_get is true (the default,
 //   since wg and wgctrl-go tolerate it); "get=wgate\n\n" always does, and is
 //   otherwise identical to get=1. wireguard-go closes the connection on get=wgate.
+// - get=wgate also carries gateway information for the `wgate` CLI (never in
+//   get=1, so `wg` sees exactly what it saw before):
+//   * after the interface lines, before the first peer: the Host's lines
+//     (Host::append_interface_extension: wgate_mode=gateway, wgate_address=
+//     10.8.0.1/24 (repeated), wgate_public_endpoint=host:port, wgate_lan_route=
+//     CIDR (repeated), wgate_dns=ADDR (repeated), wgate_keepalive=N,
+//     wgate_masquerade=true|false, wgate_egress=IFNAME, wgate_config=PATH,
+//     wgate_mtu=N), then wgate_mode=plain when the Host wrote no wgate_mode
+//     line, wgate_mtu=N from the Device when it wrote no wgate_mtu line, and
+//     wgate_dropped=REASON_KEY:N for every non-zero drop counter
+//     (core::key_of: "bad_mac1", "unknown_peer", ...);
+//   * per peer, before its allowed_ip lines: wgate_last_rejection=REASON_KEY
+//     when the peer has one;
+//   * after the last peer: disabled peers (Host::append_disabled_peers), one
+//     block each: public_key, [name], wgate_disabled=true, [preshared_key],
+//     [endpoint], [persistent_keepalive_interval], allowed_ip lines.
+// - In a set=1 peer block, "wgate_disabled=true" disables the peer (the Host
+//   keeps its configuration, the Device forgets it: no handshakes, no traffic)
+//   and "wgate_disabled=false" enables it again (see apply_set). Without a Host
+//   that supports it (the plain daemon) disabling answers EOPNOTSUPP (-95).
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -64,6 +85,8 @@ struct PeerChange {
     bool replace_allowed_ips = false;
     std::vector<core::IpPrefix> allowed_ips;  // to add, in order
     std::optional<std::string> name;          // wgate extension; "" = remove the name
+    // wgate extension: true disables the peer, false enables a disabled one.
+    std::optional<bool> disabled;
 };
 
 struct SetRequest {
@@ -128,7 +151,54 @@ public:
     // Peer names (extension). Default implementations keep nothing.
     virtual std::optional<std::string> peer_name(const crypto::PublicKey&) const { return std::nullopt; }
     virtual void set_peer_name(const crypto::PublicKey&, const std::optional<std::string>&) {}
+
+    // A last say on a request before anything changes (after parsing): gateway
+    // mode refuses what its config file could not hold (addresses outside the
+    // pool, overlapping peers, bad names), so what it accepts it can save.
+    virtual std::optional<UapiError> check_set(const core::Device& /*device*/, const SetRequest& /*request*/) const {
+        return std::nullopt;
+    }
+
+    // ---- get=wgate: gateway information (extension). Each writes whole
+    // "key=value\n" lines; empty lines and lines without '=' are dropped (a
+    // blank line would end the answer). Defaults write nothing.
+    // After the interface lines: wgate_mode=gateway, wgate_address=..., ...
+    // (see the list at the top of this file).
+    virtual void append_interface_extension(std::string& /*out*/) const {}
+    // One block per disabled peer, after the enabled ones: append_disabled_peer().
+    virtual void append_disabled_peers(std::string& /*out*/) const {}
+
+    // ---- disabled peers (extension; see apply_set for when they are called).
+    // Keep `config`, the peer's complete configuration (public key, name,
+    // preshared key, endpoint, keepalive, allowed IPs: snapshot_peer merged with
+    // the request's block), as a disabled peer. `current` is the live peer
+    // apply_set removes from the Device afterwards, or nullptr when the Device
+    // has no such peer (the Host then replaces what it kept for that key, or
+    // keeps a new disabled peer). A Host keeps a disabled peer's name in
+    // `config`: apply_set does not call set_peer_name for it, so the Host drops
+    // its live name entry for the key here. An error refuses the whole request.
+    virtual std::optional<UapiError> disable_peer(const core::Peer* /*current*/, const PeerChange& /*config*/) {
+        return UapiError{EOPNOTSUPP, "disabling peers needs gateway mode (wgated --config)"};
+    }
+    // Hand back (and forget) what disable_peer kept for this key; nullopt when
+    // the key is not a disabled peer. Also used to undo a disable_peer of a
+    // request that fails later, and by remove=true for a disabled peer.
+    virtual std::optional<PeerChange> take_disabled_peer(const crypto::PublicKey& /*key*/) { return std::nullopt; }
 };
+
+// The complete configuration of a live peer as a block: public key, preshared
+// key (when set), endpoint (remote side, when known), persistent keepalive
+// (when on), replace_allowed_ips and every allowed IP, and the Host's name.
+PeerChange snapshot_peer(const core::Device& device, const core::Peer& peer, const Host& host);
+// Applies the fields of `change` to a kept configuration as apply_set applies
+// them to a live peer (all-zero preshared key and keepalive 0 clear, replace_
+// allowed_ips empties the list, an allowed IP already there moves to the end,
+// name "" removes it). `config` stays complete (replace_allowed_ips = true).
+void merge_peer_change(PeerChange& config, const PeerChange& change);
+// The get=wgate block of a disabled peer: public_key, name (when set),
+// wgate_disabled=true, preshared_key / endpoint / persistent_keepalive_interval
+// (when set and non-zero), allowed_ip lines. For Host::append_disabled_peers.
+void append_disabled_peer(std::string& out, const PeerChange& config);
 
 // Applies a parsed request, atomically: first what can fail (the peer limit,
 // then Host::set_listen_port, then Host::set_fwmark, which on failure puts the
@@ -143,6 +213,25 @@ public:
 // replace_allowed_ips (clear first), allowed IPs (an IP already on this peer
 // moves to the end of its list, as in wireguard-go and the kernel) and name.
 // Names of peers that are gone afterwards are removed from the Host.
+//
+// Disabled peers (wgate extension; the Host keeps them, the Device does not):
+// - A block with wgate_disabled=true must be its peer's only block in the
+//   request (else EINVAL). Before anything changes (after the listen port and
+//   fwmark), each such block calls Host::disable_peer with the peer's complete
+//   configuration: snapshot_peer of the live peer, or what the Host kept for
+//   an already disabled peer (taken with take_disabled_peer), merged with the
+//   block. A block for a key that is neither live nor disabled keeps a new
+//   disabled peer, unless update_only is set (then it is skipped). When a
+//   disable_peer fails, the earlier ones of the request are undone, the port
+//   and fwmark put back, and the error returned. In order, the block then
+//   removes the live peer from the Device.
+// - Any other block (not remove) for a key the Device does not have first
+//   takes what the Host kept (take_disabled_peer): the peer is re-created with
+//   that configuration and name, then the block applies on top. So
+//   wgate_disabled=false enables, and so does any block that would create the
+//   peer (a plain update_only block skips a disabled peer, as a missing one).
+// - remove=true for a disabled peer forgets it (take_disabled_peer).
+// - replace_peers leaves disabled peers alone (`wg` cannot see them).
 std::optional<UapiError> apply_set(core::Device& device, Host& host, const SetRequest& request, core::Now now,
                                    core::Outputs& out);
 
@@ -156,8 +245,11 @@ std::optional<UapiError> apply_set(core::Device& device, Host& host, const SetRe
 // Go prints them (RFC 5952; "::ffff:a.b.c.d" for IPv4-mapped addresses, and
 // hex otherwise, unlike glibc's "::a.b.c.d"). Peers come in creation order
 // (wireguard-go's order is random: it walks a Go map).
-std::string format_get(const core::Device& device, const Host& host, bool with_names);
-void append_get(std::string& out, const core::Device& device, const Host& host, bool with_names);
+// With `extensions` (get=wgate) the answer also carries the wgate_* lines and
+// the disabled peers listed at the top of this file.
+std::string format_get(const core::Device& device, const Host& host, bool with_names, bool extensions = false);
+void append_get(std::string& out, const core::Device& device, const Host& host, bool with_names,
+                bool extensions = false);
 
 // "errno=0\n\n", or "errno=-N\n\n" for an error with errno_value N.
 std::string format_errno(int errno_value);
@@ -182,7 +274,8 @@ struct SessionLimits {
 // executed and its answer appended to `reply`. The daemon writes `reply` out
 // and closes the connection when told to (after writing the reply).
 //
-// - get=1 / get=wgate, then "\n": the get answer.
+// - get=1 / get=wgate, then "\n": the get answer (get=wgate with names and
+//   extensions).
 // - set=1: lines are validated as they come. At the blank line the request is
 //   applied (apply_set) and answered. A bad value answers errno=-22 at once;
 //   the rest of that request is then read and dropped, and the connection stays
@@ -223,6 +316,7 @@ private:
     SessionLimits limits_;
     State state_ = State::command;
     bool get_names_ = false;
+    bool get_extensions_ = false;
     std::string pending_;  // an incomplete line
     std::size_t request_bytes_ = 0;
     SetParser parser_;

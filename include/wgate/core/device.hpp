@@ -115,6 +115,12 @@ public:
     void on_datagram(const ReceivedDatagram& datagram, Now now, Outputs& out);
 
     const DeviceCounters& counters() const { return counters_; }
+
+    // Public keys are uniformly random and only the operator adds them: their
+    // first bytes make a good hash.
+    struct KeyHash {
+        std::size_t operator()(const crypto::PublicKey& k) const noexcept;
+    };
     bool under_load(Duration now) const;
     std::size_t index_count() const { return index_.size(); }
 
@@ -162,10 +168,6 @@ private:
 
     void reject(Reason reason, Peer* peer, const Endpoint& from, Outputs& out);
     void record(Outputs& out, EventKind kind, const Peer& peer, const Endpoint& endpoint = {}, int attempt = 0);
-
-    struct KeyHash {
-        std::size_t operator()(const crypto::PublicKey& k) const noexcept;
-    };
 
     crypto::Random& random_;
     DeviceConfig config_;

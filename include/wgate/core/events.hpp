@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "wgate/core/endpoint.hpp"
 #include "wgate/crypto/secret.hpp"
@@ -53,6 +54,12 @@ enum class Reason {
 };
 inline constexpr std::size_t kReasonCount = static_cast<std::size_t>(Reason::staged_overflow) + 1;
 const char* to_string(Reason r);
+// A stable snake_case key ("bad_mac1", "unknown_peer", ...): the enumerator's
+// name. Machine-readable outputs (the UAPI's wgate_dropped / wgate_last_rejection,
+// `wgate show --json`) use it, so it never changes once released.
+const char* key_of(Reason r);
+// The Reason with that key; nullopt for an unknown key.
+std::optional<Reason> reason_from_key(std::string_view key);
 
 struct Event {
     EventKind kind = EventKind::rejected;

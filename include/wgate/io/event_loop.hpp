@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it
@@ -31,6 +33,20 @@ namespace wgate::io {
 
 core::Now now();
 
+// Gateway mode's part of the control protocol: get=wgate information,
+// disabled peers, and its rules for what a set may change.
+class ControlHooks {
+public:
+    virtual ~ControlHooks() = default;
+    virtual void append_interface_extension(std::string& out) const = 0;
+    virtual void append_disabled_peers(std::string& out) const = 0;
+    virtual std::optional<control::UapiError> disable_peer(const core::Peer* current,
+                                                           const control::PeerChange& config) = 0;
+    virtual std::optional<control::PeerChange> take_disabled_peer(const crypto::PublicKey& key) = 0;
+    virtual std::optional<control::UapiError> check_set(const core::Device& device,
+                                                        const control::SetRequest& request) const = 0;
+};
+
 class EventLoop : public control::Host {
 public:
     // Takes over the TUN, the bound UDP sockets and the listening control socket.
@@ -43,14 +59,33 @@ public:
     void stop(const std::string& why);
 
     core::Device& device() { return device_; }
+    boost::asio::io_context& io() { return io_; }
+    spdlog::logger& logger() { return logger_; }
+    // Runs `change` on the device and sends whatever it produced.
+    void with_device(const std::function<void(core::Device&, core::Now, core::Outputs&)>& change);
+
     // Runs after every control-socket `set` that succeeded (gateway mode persists here).
     std::function<void()> on_configuration_changed;
+    // SIGHUP (gateway mode reloads its file); ignored when unset.
+    std::function<void()> on_reload;
+
+    using PeerNames = std::unordered_map<crypto::PublicKey, std::string, core::Device::KeyHash>;
+    const PeerNames& peer_names() const { return names_; }
 
     // control::Host
     std::uint16_t listen_port() const override { return udp_.port(); }
     std::optional<control::UapiError> set_listen_port(std::uint16_t port) override;
     std::uint32_t fwmark() const override { return udp_.fwmark(); }
     std::optional<control::UapiError> set_fwmark(std::uint32_t mark) override;
+    std::optional<std::string> peer_name(const crypto::PublicKey& key) const override;
+    void set_peer_name(const crypto::PublicKey& key, const std::optional<std::string>& name) override;
+    std::optional<control::UapiError> check_set(const core::Device& device,
+                                                const control::SetRequest& request) const override;
+    void append_interface_extension(std::string& out) const override;
+    void append_disabled_peers(std::string& out) const override;
+    std::optional<control::UapiError> disable_peer(const core::Peer* current, const control::PeerChange& config) override;
+    std::optional<control::PeerChange> take_disabled_peer(const crypto::PublicKey& key) override;
+    void set_control_hooks(ControlHooks* hooks) { hooks_ = hooks; }
 
     // Sends what a control request produced and reports configuration changes.
     void after_control(bool configuration_changed);
@@ -69,6 +104,7 @@ private:
     void arm_timer();
     void probe();
     void set_link_up(bool up);
+    void wait_signals();
 
     boost::asio::io_context io_;
     crypto::SystemRandom random_;
@@ -98,6 +134,8 @@ private:
     std::vector<std::span<const std::uint8_t>> tun_spans_;
     std::vector<core::ReceivedDatagram> received_;
     std::vector<core::IpAddress> lost_sources_;
+    PeerNames names_;
+    ControlHooks* hooks_ = nullptr;
     unsigned generation_ = 0;  // bumps when the UDP sockets are replaced
     bool up_ = false;
     int exit_code_ = 0;

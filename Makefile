@@ -29,7 +29,7 @@ help:
 	@echo "make unit   build and run only the unit tests"
 	@echo "make asan   build and run the unit tests under ASan+UBSan"
 	@echo "make fuzz   build the libFuzzer targets with clang, run each FUZZ_SECONDS (default 60)"
-	@echo "make bench  build and run the micro-benchmarks"
+	@echo "make bench  build Release, then bench/run.sh (root): wgate vs wireguard-go in namespaces + micro-benchmarks"
 	@echo "make demo   the lab demo: a laptop reaches a lab VM through wgate, in namespaces (root)"
 	@echo "make install  binaries to PREFIX/bin, wgated@.service, example config to /etc/wgate"
 
@@ -69,8 +69,12 @@ fuzz:
 		grep -E '(DONE|Done) ' $$log; \
 	done
 
-bench: build
-	$(BUILD)/bench/wgate_bench
+# Release build, then the namespace benchmark against wireguard-go and the
+# micro-benchmarks; writes bench/results/latest.{md,json}. BENCH_QUICK=1: smoke run.
+bench:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWGATE_BENCH=ON
+	$(MAKE) build
+	BUILD_DIR=$(abspath $(BUILD)) bash bench/run.sh
 
 # The lab story in network namespaces, narrated (tests/integration/demo.sh is
 # also the CTest integration_demo). Needs root.

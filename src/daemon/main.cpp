@@ -42,7 +42,8 @@ void usage(std::ostream& out) {
            "  -h, --help           this help\n"
            "  --version            print the version\n"
            "\n"
-           "Environment: LOG_LEVEL=error (default) | verbose | silent\n";
+           "Environment: LOG_LEVEL=error (default) | verbose | silent\n"
+           "             WGATE_OFFLOAD=0 disables TUN TSO/checksum offload, TCP coalescing and UDP GSO/GRO\n";
 }
 
 spdlog::level::level_enum log_level() {
@@ -68,8 +69,10 @@ void daemonise() {
 }
 
 int run_plain(const std::string& ifname, bool foreground, spdlog::logger& logger) {
-    auto tun = wgate::io::Tun::open(ifname, kDefaultMtu);
+    const bool offload = wgate::io::offload_requested();  // on unless WGATE_OFFLOAD=0, see tun.hpp
+    auto tun = wgate::io::Tun::open(ifname, kDefaultMtu, offload);
     wgate::io::UdpSockets udp;
+    if (offload) udp.enable_offload();
     udp.bind(0);
     const std::string path = wgate::io::control_socket_path(tun.name());
     auto listener = wgate::io::listen_control_socket(path);
@@ -98,8 +101,10 @@ int run_gateway(const std::string& config_path, bool check_only, bool foreground
     for (const auto& d : leftovers.done) logger.warn("Cleaned up after a previous run: {}", d);
     for (const auto& f : leftovers.failed) logger.error("Could not clean up after a previous run: {}", f);
 
-    auto tun = wgate::io::Tun::open(ifname, config.interface.mtu);
+    const bool offload = wgate::io::offload_requested();  // on unless WGATE_OFFLOAD=0, see tun.hpp
+    auto tun = wgate::io::Tun::open(ifname, config.interface.mtu, offload);
     wgate::io::UdpSockets udp;
+    if (offload) udp.enable_offload();
     udp.bind(config.interface.listen_port);
     const std::string path = wgate::io::control_socket_path(tun.name());
     auto listener = wgate::io::listen_control_socket(path);

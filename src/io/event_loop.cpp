@@ -15,6 +15,9 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kTunBatch = 64;
+// With TUN offloads one read may be a 64 KiB super-packet (~45 segments):
+// fewer reads per batch keep batches (and latency) about the same size.
+constexpr std::size_t kTunBatchOffload = 16;
 constexpr int kRoundsPerWake = 8;  // then yield to the other event sources
 constexpr auto kProbeInterval = std::chrono::seconds(1);
 
@@ -103,7 +106,8 @@ EventLoop::EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string c
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
       timer_(io_),
       probe_timer_(io_),
-      tun_buffers_(kTunBatch, std::vector<std::uint8_t>(65536)) {
+      tun_buffers_(tun_.vnet_hdr() ? kTunBatchOffload : kTunBatch,
+                   std::vector<std::uint8_t>(65536 + (tun_.vnet_hdr() ? kVnetHdrSize : 0))) {
     control_acceptor_.assign(asio::local::stream_protocol(), control_listener.release());
     control_inode_ = inode_of(control_path_);
     if (const unsigned mtu = interface_mtu(tun_.name())) device_.set_mtu(mtu);
@@ -209,10 +213,16 @@ void EventLoop::on_tun_readable() {
         }
         if (n == 0) break;
         tun_spans_.clear();
-        for (std::size_t i = 0; i < n; ++i) tun_spans_.emplace_back(tun_buffers_[i].data(), tun_sizes_[i]);
+        if (tun_.vnet_hdr()) {
+            // Segments live in tso_'s arena until the next batch.
+            tso_.reset();
+            for (std::size_t i = 0; i < n; ++i) tso_.split({tun_buffers_[i].data(), tun_sizes_[i]}, tun_spans_);
+        } else {
+            for (std::size_t i = 0; i < n; ++i) tun_spans_.emplace_back(tun_buffers_[i].data(), tun_sizes_[i]);
+        }
         device_.on_tun_packets(tun_spans_, now(), out_);
         flush();
-        if (n < kTunBatch) break;
+        if (n < tun_buffers_.size()) break;
     }
     wait_tun();
 }
@@ -253,7 +263,16 @@ void EventLoop::flush() {
     lost_sources_.clear();
     if (!out_.to_network.empty()) udp_.send(out_.to_network, lost_sources_);
     for (const auto& address : lost_sources_) device_.forget_local_address(address);
-    for (const auto& packet : out_.to_tun) tun_.write(packet.bytes);
+    if (tun_.vnet_hdr() && out_.to_tun.size() > 1) {
+        to_tun_spans_.clear();
+        for (const auto& packet : out_.to_tun) to_tun_spans_.emplace_back(packet.bytes);
+        to_tun_items_.clear();
+        coalescer_.reset();
+        coalescer_.coalesce(to_tun_spans_, to_tun_items_);
+        for (const auto& item : to_tun_items_) tun_.write(item.hdr, item.bytes);
+    } else {
+        for (const auto& packet : out_.to_tun) tun_.write(packet.bytes);
+    }
     if (!out_.events.empty()) {
         const auto t = now().mono;
         for (const auto& e : out_.events) event_log_.log(e, t);

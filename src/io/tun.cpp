@@ -5,8 +5,10 @@
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace wgate::io {
@@ -25,7 +27,7 @@ void set_mtu(const std::string& name, unsigned mtu) {
 
 }  // namespace
 
-Tun Tun::open(const std::string& name, unsigned mtu) {
+Tun Tun::open(const std::string& name, unsigned mtu, bool offload) {
     if (name.empty() || name.size() >= IFNAMSIZ || name.find('/') != std::string::npos || name == "." || name == "..")
         throw error(EINVAL, "interface name '" + name + "' is not valid: use 1-15 characters without '/'");
     Tun tun;
@@ -39,7 +41,7 @@ Tun Tun::open(const std::string& name, unsigned mtu) {
     }
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
     if (::ioctl(tun.fd_.get(), TUNSETIFF, &ifr) < 0) {
         const int err = errno;
         if (err == EPERM || err == EACCES)
@@ -47,6 +49,13 @@ Tun Tun::open(const std::string& name, unsigned mtu) {
         if (err == EBUSY || err == EINVAL || err == EEXIST)
             throw error(err, "interface name " + name + " is taken (another device or daemon uses it): pick another name");
         throw error(err, "creating TUN device " + name);
+    }
+    if (offload) {
+        const int hdr_size = static_cast<int>(kVnetHdrSize);
+        if (::ioctl(tun.fd_.get(), TUNSETVNETHDRSZ, &hdr_size) < 0) throw error(errno, "setting the TUN vnet header size");
+        tun.vnet_hdr_ = true;
+        // Without these the kernel segments and checksums itself: still correct.
+        (void)::ioctl(tun.fd_.get(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
     }
     tun.name_ = ifr.ifr_name;
     tun.ifindex_ = static_cast<int>(if_nametoindex(tun.name_.c_str()));
@@ -70,8 +79,20 @@ std::size_t Tun::read_batch(std::vector<std::vector<std::uint8_t>>& buffers, std
 }
 
 void Tun::write(std::span<const std::uint8_t> packet) {
+    if (vnet_hdr_) return write(VnetHdr{}, packet);
     // EAGAIN: the kernel queue is full; dropping is what a NIC would do.
     (void)!::write(fd_.get(), packet.data(), packet.size());
+}
+
+void Tun::write(const VnetHdr& hdr, std::span<const std::uint8_t> packet) {
+    iovec iov[2] = {{const_cast<VnetHdr*>(&hdr), kVnetHdrSize},
+                    {const_cast<std::uint8_t*>(packet.data()), packet.size()}};
+    (void)!::writev(fd_.get(), iov, 2);
+}
+
+bool offload_requested() {
+    const char* v = std::getenv("WGATE_OFFLOAD");
+    return !(v && std::string(v) == "0");
 }
 
 bool Tun::exists() const {

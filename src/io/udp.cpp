@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -11,11 +12,16 @@ namespace wgate::io {
 namespace {
 
 constexpr std::size_t kBufferSize = 65536;
+// Room for a pktinfo plus a UDP_SEGMENT / UDP_GRO value (offload).
 constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo));
+static_assert(kControlSize >= CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int)));
+// UDP GSO limits: the kernel's segment cap and the largest UDP payload.
+constexpr std::size_t kGsoMaxSegments = 64;
+constexpr std::size_t kGsoMaxBytes = 65507;
 
 std::system_error error(int err, const std::string& what) { return {err, std::generic_category(), what}; }
 
-Fd make_socket(int family, std::uint16_t port, std::uint32_t fwmark, int& err) {
+Fd make_socket(int family, std::uint16_t port, std::uint32_t fwmark, bool gro, int& err) {
     Fd fd(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
         err = errno;
@@ -33,6 +39,8 @@ Fd make_socket(int family, std::uint16_t port, std::uint32_t fwmark, int& err) {
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
     if (fwmark) ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark);
+    // Coalesced receive; a kernel without it just delivers single datagrams.
+    if (gro) ::setsockopt(fd.get(), SOL_UDP, UDP_GRO, &one, sizeof one);
 
     sockaddr_storage ss{};
     socklen_t len;
@@ -139,13 +147,13 @@ int UdpSockets::rebind(std::uint16_t port) {
     // With port 0 the kernel picks v4's port; v6 may find it taken: try again.
     for (int attempt = 0; attempt < 100; ++attempt) {
         int err = 0;
-        Fd v4 = make_socket(AF_INET, port, fwmark_, err);
+        Fd v4 = make_socket(AF_INET, port, fwmark_, offload_, err);
         if (!v4.valid() && err != EAFNOSUPPORT) {
             if (err == EADDRINUSE && port == 0) continue;
             return err;
         }
         const std::uint16_t chosen = v4.valid() ? bound_port(v4.get()) : port;
-        Fd v6 = make_socket(AF_INET6, chosen, fwmark_, err);
+        Fd v6 = make_socket(AF_INET6, chosen, fwmark_, offload_, err);
         if (!v6.valid() && err != EAFNOSUPPORT) {
             if (err == EADDRINUSE && port == 0) continue;
             return err;
@@ -191,6 +199,7 @@ std::size_t UdpSockets::receive(int fd, std::vector<core::ReceivedDatagram>& out
         core::ReceivedDatagram d;
         d.from = endpoint_of(from[i]);
         if (d.from.empty()) continue;
+        std::size_t segment = 0;  // UDP GRO: the size of each coalesced datagram
         for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
             if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
                 in_pktinfo info;
@@ -202,7 +211,19 @@ std::size_t UdpSockets::receive(int fd, std::vector<core::ReceivedDatagram>& out
                 std::memcpy(&info, CMSG_DATA(c), sizeof info);
                 d.from.local = core::IpAddress::v6(reinterpret_cast<const std::uint8_t*>(&info.ipi6_addr));
                 d.from.local_ifindex = info.ipi6_ifindex;
+            } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+                int size = 0;
+                std::memcpy(&size, CMSG_DATA(c), sizeof size);
+                if (size > 0) segment = static_cast<std::size_t>(size);
             }
+        }
+        if (segment && msgs[i].msg_len > segment) {
+            // Split in place: every datagram is a span into the one buffer.
+            for (std::size_t off = 0; off < msgs[i].msg_len; off += segment) {
+                d.bytes = {buffers_[i].data() + off, std::min<std::size_t>(segment, msgs[i].msg_len - off)};
+                out.push_back(d);
+            }
+            continue;
         }
         d.bytes = {buffers_[i].data(), msgs[i].msg_len};
         out.push_back(d);
@@ -213,8 +234,94 @@ std::size_t UdpSockets::receive(int fd, std::vector<core::ReceivedDatagram>& out
 void UdpSockets::send(const core::Batch<core::Datagram>& datagrams, std::vector<core::IpAddress>& lost_sources) {
     std::vector<const core::Datagram*> v4, v6;
     for (const auto& d : datagrams) (d.endpoint.address.is_v4() ? v4 : v6).push_back(&d);
+    if (gso_) {
+        if (!v4.empty()) send_family_gso(v4_.get(), v4, lost_sources);
+        if (!v6.empty()) send_family_gso(v6_.get(), v6, lost_sources);
+        return;
+    }
     if (!v4.empty()) send_family(v4_.get(), v4, lost_sources);
     if (!v6.empty()) send_family(v6_.get(), v6, lost_sources);
+}
+
+namespace {
+bool same_destination(const core::Endpoint& a, const core::Endpoint& b) {
+    return a.address == b.address && a.port == b.port && a.local == b.local && a.local_ifindex == b.local_ifindex;
+}
+}  // namespace
+
+void UdpSockets::send_family_gso(int fd, std::vector<const core::Datagram*>& list, std::vector<core::IpAddress>& lost) {
+    if (fd < 0) {
+        send_errors_ += list.size();
+        return;
+    }
+    if (gso_iov_.size() < list.size()) gso_iov_.resize(list.size());
+    std::size_t done = 0;
+    while (done < list.size()) {
+        // Group runs: same destination and source, equal sizes, a smaller last one allowed.
+        mmsghdr msgs[kBatch];
+        std::size_t counts[kBatch];
+        sockaddr_storage to[kBatch];
+        alignas(cmsghdr) std::uint8_t control[kBatch][kControlSize];
+        std::size_t m = 0;
+        for (std::size_t i = done; i < list.size() && m < kBatch; ++m) {
+            const core::Datagram& first = *list[i];
+            const std::size_t segment = first.bytes.size();
+            std::size_t j = i + 1, total = segment;
+            if (gso_ && segment > 0) {
+                while (j < list.size() && j - i < kGsoMaxSegments) {
+                    const core::Datagram& d = *list[j];
+                    if (!same_destination(d.endpoint, first.endpoint) || d.bytes.empty() || d.bytes.size() > segment ||
+                        total + d.bytes.size() > kGsoMaxBytes)
+                        break;
+                    total += d.bytes.size();
+                    ++j;
+                    if (d.bytes.size() < segment) break;  // only the last may be smaller
+                }
+            }
+            for (std::size_t k = i; k < j; ++k)
+                gso_iov_[k] = {const_cast<std::uint8_t*>(list[k]->bytes.data()), list[k]->bytes.size()};
+            msgs[m].msg_hdr = {};
+            msgs[m].msg_hdr.msg_name = &to[m];
+            msgs[m].msg_hdr.msg_namelen = sockaddr_of(first.endpoint, to[m]);
+            msgs[m].msg_hdr.msg_iov = &gso_iov_[i];
+            msgs[m].msg_hdr.msg_iovlen = j - i;
+            std::size_t clen = source_control(first.endpoint, control[m]);
+            if (j - i > 1) {
+                auto* c = reinterpret_cast<cmsghdr*>(control[m] + clen);
+                c->cmsg_level = SOL_UDP;
+                c->cmsg_type = UDP_SEGMENT;
+                c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+                const auto size16 = static_cast<std::uint16_t>(segment);
+                std::memcpy(CMSG_DATA(c), &size16, sizeof size16);
+                clen += CMSG_SPACE(sizeof(std::uint16_t));
+            }
+            msgs[m].msg_hdr.msg_control = clen ? control[m] : nullptr;
+            msgs[m].msg_hdr.msg_controllen = clen;
+            counts[m] = j - i;
+            i = j;
+        }
+        const int n = ::sendmmsg(fd, msgs, static_cast<unsigned>(m), MSG_DONTWAIT);
+        if (n > 0) {
+            for (int k = 0; k < n; ++k) {
+                done += counts[k];
+                if (counts[k] > 1) gso_confirmed_ = true;
+            }
+            continue;
+        }
+        const int err = errno;
+        if (err == EAGAIN || err == ENOBUFS) {
+            send_errors_ += list.size() - done;  // queue full: drop the rest of the batch
+            return;
+        }
+        // The first message failed: send its datagrams one by one, which also
+        // handles a sticky source that is gone. A kernel that refuses the very
+        // first GSO send does not support it here: stop using it.
+        if (counts[0] > 1 && !gso_confirmed_ && (err == EIO || err == EINVAL)) gso_ = false;
+        retry_.assign(list.begin() + static_cast<std::ptrdiff_t>(done),
+                      list.begin() + static_cast<std::ptrdiff_t>(done + counts[0]));
+        send_family(fd, retry_, lost);
+        done += counts[0];
+    }
 }
 
 void UdpSockets::send_family(int fd, std::vector<const core::Datagram*>& list, std::vector<core::IpAddress>& lost) {

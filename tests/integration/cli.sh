@@ -71,22 +71,23 @@ expect_match "alice got the first free addresses of both pools" "Address = 203.0
 expect_match "bob got the next ones" "Address = 203.0.113.3/32, fd00:8::3/128" "$(cat "$WGT_DIR/bob.conf")"
 expect_ok "the gateway saved both names" wait_for 5 bash -c "grep -q 'name: alice' '$YAML' && grep -q 'name: bob' '$YAML'"
 ALICE=$(sed -n 's/^PrivateKey = //p' "$WGT_DIR/alice.conf" | wg pubkey)
-expect_match "the running interface has alice" "$ALICE" "$(allowed)"
+has_line() { grep -qF -- "$1" <<<"$(allowed)"; }  # keys hold '+' and '/': no regex
+expect_ok "the running interface has alice" has_line "$ALICE"
 expect_fail "the client's private key is not in the gateway's file" \
 	grep -qF -- "$(sed -n 's/^PrivateKey = //p' "$WGT_DIR/alice.conf")" "$YAML"
 
 step "peer disable / enable"
 expect_ok "wgate peer disable alice" wgate peer disable alice
-expect_fail "alice is gone from the running interface" grep -q -- "$ALICE" <<<"$(allowed)"
+expect_fail "alice is gone from the running interface" has_line "$ALICE"
 expect_ok "the file keeps alice, disabled" wait_for 5 bash -c "grep -A4 'name: alice' '$YAML' | grep -q 'disabled: true'"
 expect_match "peer list shows alice disabled" "alice .*disabled" "$(wgate peer list)"
 OUT=$(wgate peer add carol --out "$WGT_DIR/carol.conf" && cat "$WGT_DIR/carol.conf")
 expect_match "a disabled peer's address stays reserved (carol gets .4)" "203.0.113.4/32" "$OUT"
 stop_gw
 start_gw
-expect_fail "after a restart alice is still disabled" grep -q -- "$ALICE" <<<"$(allowed)"
+expect_fail "after a restart alice is still disabled" has_line "$ALICE"
 expect_ok "wgate peer enable alice" wgate peer enable alice
-expect_match "alice is back with her address" "$ALICE	203.0.113.2/32 fd00:8::2/128" "$(allowed)"
+expect_ok "alice is back with her address" has_line "$ALICE	203.0.113.2/32 fd00:8::2/128"
 expect_ok "the file says alice is enabled" wait_for 5 bash -c "! grep -A4 'name: alice' '$YAML' | grep -q 'disabled: true'"
 
 step "rename / remove / list"

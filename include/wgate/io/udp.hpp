@@ -10,6 +10,8 @@
 #include <system_error>
 #include <vector>
 
+#include <sys/uio.h>
+
 #include "wgate/core/packet.hpp"
 #include "wgate/io/fd.hpp"
 
@@ -41,9 +43,16 @@ public:
 
     std::uint64_t send_errors() const { return send_errors_; }
 
+    // offload path: send runs of equal-sized datagrams to one endpoint as a
+    // single UDP GSO send (UDP_SEGMENT), and receive coalesced datagrams
+    // (UDP_GRO). Call before bind(); sockets made later get it too.
+    void enable_offload() { offload_ = gso_ = true; }
+    bool gso_active() const { return gso_; }
+
 private:
     struct Slot;
     void send_family(int fd, std::vector<const core::Datagram*>& list, std::vector<core::IpAddress>& lost);
+    void send_family_gso(int fd, std::vector<const core::Datagram*>& list, std::vector<core::IpAddress>& lost);
 
     Fd v4_;
     Fd v6_;
@@ -51,6 +60,11 @@ private:
     std::uint32_t fwmark_ = 0;
     std::vector<std::vector<std::uint8_t>> buffers_;
     std::uint64_t send_errors_ = 0;
+    bool offload_ = false;
+    bool gso_ = false;            // cleared when the kernel refuses the first GSO send
+    bool gso_confirmed_ = false;  // a GSO send went through: later errors are not "unsupported"
+    std::vector<iovec> gso_iov_;
+    std::vector<const core::Datagram*> retry_;
 };
 
 }  // namespace wgate::io

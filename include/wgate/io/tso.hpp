@@ -1,0 +1,102 @@
+// TUN offload helpers (the offload path; off with WGATE_OFFLOAD=0): a TUN opened with
+// IFF_VNET_HDR hands us a virtio_net_hdr before every packet, and with
+// TUNSETOFFLOAD the packet may be a TCP super-packet (TSO) or lack its
+// transport checksum. TsoSplitter turns such a read into the plain IP packets
+// the core expects. Pure: no IO, so it is unit-tested directly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace wgate::io {
+
+// struct virtio_net_hdr (legacy layout, host byte order) from
+// <linux/virtio_net.h>, which is not valid C++ (a member named `class`).
+struct VnetHdr {
+    std::uint8_t flags = 0;
+    std::uint8_t gso_type = 0;
+    std::uint16_t hdr_len = 0;      // headers up to the L4 payload (a hint)
+    std::uint16_t gso_size = 0;     // payload bytes per segment
+    std::uint16_t csum_start = 0;   // where the L4 checksum's coverage starts
+    std::uint16_t csum_offset = 0;  // where the checksum field is, from csum_start
+};
+inline constexpr std::size_t kVnetHdrSize = 10;  // what TUNSETVNETHDRSZ is set to
+static_assert(sizeof(VnetHdr) == kVnetHdrSize);
+inline constexpr std::uint8_t kVnetNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+inline constexpr std::uint8_t kGsoNone = 0;        // VIRTIO_NET_HDR_GSO_NONE
+inline constexpr std::uint8_t kGsoTcpV4 = 1;       // VIRTIO_NET_HDR_GSO_TCPV4
+inline constexpr std::uint8_t kGsoUdp = 3;         // VIRTIO_NET_HDR_GSO_UDP
+inline constexpr std::uint8_t kGsoTcpV6 = 4;       // VIRTIO_NET_HDR_GSO_TCPV6
+inline constexpr std::uint8_t kGsoEcn = 0x80;      // VIRTIO_NET_HDR_GSO_ECN
+
+// RFC 1071 ones-complement sum helpers, byte-order independent: sums are
+// taken over native 16-bit loads, so storing ~fold(...) natively is correct.
+std::uint64_t checksum_add(std::uint64_t acc, const std::uint8_t* data, std::size_t size);
+std::uint16_t checksum_fold(std::uint64_t acc);
+
+// Packet buffers handed out in order and recycled together by reset(); the
+// blocks stay allocated, so a steady data path does not allocate.
+class PacketArena {
+public:
+    std::uint8_t* alloc(std::size_t size);  // size <= kBlockSize
+    void reset() {
+        block_ = 0;
+        used_ = 0;
+    }
+    static constexpr std::size_t kBlockSize = 128 * 1024;  // > any packet (64 KiB + headers)
+
+private:
+    std::vector<std::vector<std::uint8_t>> blocks_;
+    std::size_t block_ = 0;
+    std::size_t used_ = 0;
+};
+
+class TsoSplitter {
+public:
+    // Splits one TUN read (virtio_net_hdr + packet) into plain IP packets,
+    // appended to `out`. A packet that needs no segmentation is passed as a
+    // span into `frame` (its checksum completed in place when asked for);
+    // segments are written into the arena. Returns false and counts the frame
+    // when it is malformed (nothing is appended then).
+    bool split(std::span<std::uint8_t> frame, std::vector<std::span<const std::uint8_t>>& out);
+    // Recycles the arena: spans produced by split() become invalid.
+    void reset() { arena_.reset(); }
+    std::uint64_t malformed() const { return malformed_; }
+
+private:
+    bool bad() {
+        ++malformed_;
+        return false;
+    }
+
+    PacketArena arena_;
+    std::uint64_t malformed_ = 0;
+};
+
+// The way back (like GRO): consecutive TCP segments of one flow, as the core
+// decrypted them, merged into one super-packet that the kernel takes in a
+// single TUN write (virtio_net_hdr GSO TCPV4/TCPV6 + NEEDS_CSUM). Only
+// plain in-order data segments (ACK, optionally PSH on the last) merge; all
+// else passes through unchanged, in order.
+class TcpCoalescer {
+public:
+    struct Item {
+        VnetHdr hdr;  // all zero for a packet written as is
+        std::span<const std::uint8_t> bytes;
+    };
+    // Appends what to write to `out`, in the order of `packets`. Merged
+    // packets live in the arena until reset().
+    void coalesce(std::span<const std::span<const std::uint8_t>> packets, std::vector<Item>& out);
+    void reset() { arena_.reset(); }
+    std::uint64_t merged() const { return merged_; }  // segments that went into super-packets
+
+private:
+    void emit(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out);
+
+    PacketArena arena_;
+    std::uint64_t merged_ = 0;
+};
+
+}  // namespace wgate::io

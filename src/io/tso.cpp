@@ -1,0 +1,315 @@
+#include "wgate/io/tso.hpp"
+
+
+#include <algorithm>
+#include <cstring>
+
+namespace wgate::io {
+namespace {
+
+constexpr std::uint8_t kTcpFin = 0x01;
+constexpr std::uint8_t kTcpPsh = 0x08;
+constexpr std::uint8_t kTcpCwr = 0x80;
+constexpr std::uint8_t kProtoTcp = 6;
+
+std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t get32(const std::uint8_t* p) {
+    return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+}
+void put16(std::uint8_t* p, std::uint32_t v) {
+    p[0] = static_cast<std::uint8_t>(v >> 8);
+    p[1] = static_cast<std::uint8_t>(v);
+}
+void put32(std::uint8_t* p, std::uint32_t v) {
+    put16(p, v >> 16);
+    put16(p + 2, v);
+}
+// Stores a finished checksum (native-order sum) at p.
+void store_checksum(std::uint8_t* p, std::uint64_t acc, bool udp = false) {
+    std::uint16_t c = static_cast<std::uint16_t>(~checksum_fold(acc));
+    if (udp && c == 0) c = 0xffff;  // 0 means "no checksum" in UDP
+    std::memcpy(p, &c, 2);
+}
+
+}  // namespace
+
+std::uint64_t checksum_add(std::uint64_t acc, const std::uint8_t* data, std::size_t size) {
+    while (size >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, data, 8);
+        acc += w;
+        acc += acc < w;  // end-around carry
+        data += 8;
+        size -= 8;
+    }
+    if (size) {
+        // The tail, zero-padded: the same as summing it as the last word(s).
+        std::uint64_t w = 0;
+        std::memcpy(&w, data, size);
+        acc += w;
+        acc += acc < w;
+    }
+    return acc;
+}
+
+std::uint16_t checksum_fold(std::uint64_t acc) {
+    acc = (acc & 0xffffffff) + (acc >> 32);
+    acc = (acc & 0xffffffff) + (acc >> 32);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    return static_cast<std::uint16_t>(acc);
+}
+
+std::uint8_t* PacketArena::alloc(std::size_t size) {
+    if (used_ + size > kBlockSize) {
+        ++block_;
+        used_ = 0;
+    }
+    if (block_ == blocks_.size()) blocks_.emplace_back(kBlockSize);
+    std::uint8_t* p = blocks_[block_].data() + used_;
+    used_ += (size + 7) & ~std::size_t{7};  // keep segments 8-byte aligned
+    return p;
+}
+
+bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<const std::uint8_t>>& out) {
+    if (frame.size() < kVnetHdrSize) return bad();
+    VnetHdr h;
+    std::memcpy(&h, frame.data(), sizeof h);  // host byte order (legacy virtio header on a LE host)
+    const std::span<std::uint8_t> pkt = frame.subspan(kVnetHdrSize);
+    const std::size_t size = pkt.size();
+    std::uint8_t* const p = pkt.data();
+    const bool needs_csum = (h.flags & kVnetNeedsCsum) != 0;
+    const std::size_t csum_start = h.csum_start;
+    const std::size_t csum_at = csum_start + h.csum_offset;
+    if (needs_csum && (csum_start >= size || csum_at + 2 > size)) return bad();
+    const unsigned gso = h.gso_type & ~kGsoEcn;
+
+    if (gso == kGsoNone) {
+        if (needs_csum) {
+            if (size < 20 || ((p[0] >> 4) != 4 && (p[0] >> 4) != 6)) return bad();
+            // The field holds the pseudo-header sum: fold in the rest.
+            const std::uint64_t acc = checksum_add(0, p + csum_start, size - csum_start);
+            store_checksum(p + csum_at, acc, h.csum_offset == 6);
+        }
+        out.emplace_back(p, size);
+        return true;
+    }
+    if (gso != kGsoTcpV4 && gso != kGsoTcpV6) return bad();
+    if (h.gso_size == 0 || h.hdr_len > size || size < 20) return bad();
+    const unsigned version = p[0] >> 4;
+    const bool v4 = gso == kGsoTcpV4;
+    if (version != (v4 ? 4u : 6u)) return bad();
+
+    // Header lengths come from the packet itself; hdr_len is only a hint.
+    std::size_t ip_len;
+    if (v4) {
+        ip_len = std::size_t{p[0]} % 16 * 4;
+        if (ip_len < 20 || p[9] != kProtoTcp) return bad();
+    } else {
+        if (size < 40) return bad();
+        if (p[6] == kProtoTcp)
+            ip_len = 40;
+        else if (needs_csum && csum_start >= 40)
+            ip_len = csum_start;  // extension headers: trust the kernel's TCP offset
+        else
+            return bad();
+    }
+    if (size < ip_len + 20) return bad();
+    const std::size_t tcp_len = std::size_t{p[ip_len + 12]} / 16 * 4;
+    if (tcp_len < 20 || size < ip_len + tcp_len) return bad();
+    const std::size_t hdr = ip_len + tcp_len;
+    const std::size_t payload = size - hdr;
+    const std::size_t mss = h.gso_size;
+    const std::size_t segments = payload == 0 ? 1 : (payload + mss - 1) / mss;
+
+    const std::uint32_t seq = get32(p + ip_len + 4);
+    const std::uint16_t id = v4 ? get16(p + 4) : 0;
+    const std::uint8_t flags = p[ip_len + 13];
+    for (std::size_t i = 0; i < segments; ++i) {
+        const std::size_t off = i * mss;
+        const std::size_t len = std::min(mss, payload - std::min(payload, off));
+        const std::size_t n = hdr + len;
+        std::uint8_t* s = arena_.alloc(n);
+        std::memcpy(s, p, hdr);
+        std::memcpy(s + hdr, p + hdr + off, len);
+        // Pseudo-header: addresses, protocol, TCP length.
+        std::uint8_t pseudo[40];
+        std::size_t pseudo_len;
+        if (v4) {
+            put16(s + 2, static_cast<std::uint32_t>(n));
+            put16(s + 4, static_cast<std::uint16_t>(id + i));
+            s[10] = s[11] = 0;
+            store_checksum(s + 10, checksum_add(0, s, ip_len));
+            std::memcpy(pseudo, s + 12, 8);
+            pseudo[8] = 0;
+            pseudo[9] = kProtoTcp;
+            put16(pseudo + 10, static_cast<std::uint32_t>(n - ip_len));
+            pseudo_len = 12;
+        } else {
+            put16(s + 4, static_cast<std::uint32_t>(n - 40));
+            std::memcpy(pseudo, s + 8, 32);
+            put32(pseudo + 32, static_cast<std::uint32_t>(n - ip_len));
+            pseudo[36] = pseudo[37] = pseudo[38] = 0;
+            pseudo[39] = kProtoTcp;
+            pseudo_len = 40;
+        }
+        std::uint8_t* tcp = s + ip_len;
+        put32(tcp + 4, static_cast<std::uint32_t>(seq + off));
+        std::uint8_t f = flags;
+        if (i + 1 < segments) f &= static_cast<std::uint8_t>(~(kTcpFin | kTcpPsh));
+        if (i > 0) f &= static_cast<std::uint8_t>(~kTcpCwr);
+        tcp[13] = f;
+        tcp[16] = tcp[17] = 0;
+        store_checksum(tcp + 16, checksum_add(checksum_add(0, pseudo, pseudo_len), tcp, n - ip_len));
+        out.emplace_back(s, n);
+    }
+    return true;
+}
+
+}  // namespace wgate::io
+
+namespace wgate::io {
+namespace {
+
+constexpr std::uint8_t kTcpAck = 0x10;
+constexpr std::size_t kMaxMerged = 65535;  // IPv4 total length / IPv6 payload length
+
+// What decides whether a packet can join a group.
+struct Segment {
+    bool v4 = false;
+    std::size_t ip_len = 0;
+    std::size_t hdr_len = 0;  // IP + TCP headers
+    std::size_t payload = 0;
+    std::uint32_t seq = 0;
+    std::uint8_t flags = 0;
+};
+
+// A plain in-order data segment (ACK, maybe PSH; no options in IP, no fragments).
+bool parse_segment(std::span<const std::uint8_t> p, Segment& s) {
+    if (p.size() < 40) return false;
+    const unsigned version = p[0] >> 4;
+    if (version == 4) {
+        if (p[0] != 0x45 || p[9] != kProtoTcp || get16(&p[2]) != p.size()) return false;
+        if ((get16(&p[6]) & 0x3fff) != 0) return false;  // a fragment
+        s.v4 = true;
+        s.ip_len = 20;
+    } else if (version == 6) {
+        if (p.size() < 60 || p[6] != kProtoTcp || get16(&p[4]) + 40u != p.size()) return false;
+        s.v4 = false;
+        s.ip_len = 40;
+    } else {
+        return false;
+    }
+    const std::size_t tcp_len = std::size_t{p[s.ip_len + 12]} / 16 * 4;
+    if (tcp_len < 20 || p.size() < s.ip_len + tcp_len) return false;
+    s.flags = p[s.ip_len + 13];
+    if ((s.flags & ~kTcpPsh) != kTcpAck) return false;  // SYN/FIN/RST/URG/ECE/CWR: as is
+    s.hdr_len = s.ip_len + tcp_len;
+    s.payload = p.size() - s.hdr_len;
+    s.seq = get32(&p[s.ip_len + 4]);
+    return s.payload > 0;
+}
+
+// Whether `next` continues `first`'s flow right after `prev_end` (its sequence number).
+bool continues(std::span<const std::uint8_t> first, const Segment& f, std::span<const std::uint8_t> next,
+               const Segment& n, std::uint32_t next_seq) {
+    if (n.v4 != f.v4 || n.hdr_len != f.hdr_len || n.seq != next_seq) return false;
+    if (f.v4) {
+        // Same TOS (ECN included), same DF/flags, TTL, protocol, addresses.
+        if (first[1] != next[1] || first[6] != next[6] || first[8] != next[8] ||
+            std::memcmp(&first[12], &next[12], 8) != 0)
+            return false;
+    } else {
+        if (std::memcmp(&first[0], &next[0], 4) != 0 || first[7] != next[7] || std::memcmp(&first[8], &next[8], 32) != 0)
+            return false;
+    }
+    const std::size_t t = f.ip_len;
+    // Ports, ACK number, data offset, window and options must match.
+    return std::memcmp(&first[t], &next[t], 4) == 0 && std::memcmp(&first[t + 8], &next[t + 8], 5) == 0 &&
+           std::memcmp(&first[t + 14], &next[t + 14], 2) == 0 &&
+           std::memcmp(&first[t + 20], &next[t + 20], f.hdr_len - t - 20) == 0;
+}
+
+}  // namespace
+
+void TcpCoalescer::coalesce(std::span<const std::span<const std::uint8_t>> packets, std::vector<Item>& out) {
+    std::size_t start = 0;  // the open group: packets[start, i)
+    Segment first{}, last{};
+    bool open = false;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+        Segment s;
+        const bool candidate = parse_segment(packets[i], s);
+        if (open && candidate && s.payload <= first.payload && last.payload == first.payload &&
+            (last.flags & kTcpPsh) == 0 && total + s.payload <= kMaxMerged &&
+            continues(packets[start], first, packets[i], s, last.seq + static_cast<std::uint32_t>(last.payload))) {
+            total += s.payload;
+            last = s;
+            continue;
+        }
+        if (open) emit(packets.subspan(start, i - start), out);
+        open = candidate;
+        start = i;
+        if (candidate) {
+            first = last = s;
+            total = s.hdr_len + s.payload;
+        } else {
+            out.push_back({VnetHdr{}, packets[i]});
+        }
+    }
+    if (open) emit(packets.subspan(start), out);
+}
+
+void TcpCoalescer::emit(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out) {
+    if (group.size() == 1) {
+        out.push_back({VnetHdr{}, group[0]});
+        return;
+    }
+    Segment f;
+    parse_segment(group[0], f);
+    std::size_t n = f.hdr_len;
+    for (const auto& p : group) n += p.size() - f.hdr_len;
+    std::uint8_t* m = arena_.alloc(n);
+    std::memcpy(m, group[0].data(), f.hdr_len);
+    std::size_t at = f.hdr_len;
+    for (const auto& p : group) {
+        std::memcpy(m + at, p.data() + f.hdr_len, p.size() - f.hdr_len);
+        at += p.size() - f.hdr_len;
+    }
+    std::uint8_t* tcp = m + f.ip_len;
+    tcp[13] = group.back()[f.ip_len + 13];  // PSH only if the last had it
+    const std::uint32_t l4_len = static_cast<std::uint32_t>(n - f.ip_len);
+    std::uint8_t pseudo[40];
+    std::size_t pseudo_len;
+    if (f.v4) {
+        put16(m + 2, static_cast<std::uint32_t>(n));
+        m[10] = m[11] = 0;
+        store_checksum(m + 10, checksum_add(0, m, 20));
+        std::memcpy(pseudo, m + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = kProtoTcp;
+        put16(pseudo + 10, l4_len);
+        pseudo_len = 12;
+    } else {
+        put16(m + 4, static_cast<std::uint32_t>(n - 40));
+        std::memcpy(pseudo, m + 8, 32);
+        put32(pseudo + 32, l4_len);
+        pseudo[36] = pseudo[37] = pseudo[38] = 0;
+        pseudo[39] = kProtoTcp;
+        pseudo_len = 40;
+    }
+    // CHECKSUM_PARTIAL convention: the field holds the (uncomplemented) pseudo-header sum.
+    const std::uint16_t partial = checksum_fold(checksum_add(0, pseudo, pseudo_len));
+    std::memcpy(tcp + 16, &partial, 2);
+    VnetHdr h;
+    h.flags = kVnetNeedsCsum;
+    h.gso_type = f.v4 ? kGsoTcpV4 : kGsoTcpV6;
+    h.hdr_len = static_cast<std::uint16_t>(f.hdr_len);
+    h.gso_size = static_cast<std::uint16_t>(f.payload);
+    h.csum_start = static_cast<std::uint16_t>(f.ip_len);
+    h.csum_offset = 16;
+    out.push_back({h, {m, n}});
+    merged_ += group.size();
+}
+
+}  // namespace wgate::io

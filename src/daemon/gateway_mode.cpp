@@ -93,14 +93,7 @@ void GatewayMode::load_peers() {
                 psks_[peer.public_key] = psk;
             }
             if (peer.disabled) {
-                control::PeerChange kept;
-                kept.public_key = peer.public_key;
-                if (!peer.name.empty()) kept.name = peer.name;
-                if (!psk.is_zero()) kept.preshared_key = psk;
-                kept.endpoint = resolve(peer);
-                kept.persistent_keepalive = peer.persistent_keepalive;
-                kept.allowed_ips = peer.allowed_ips;
-                disabled_.push_back(std::move(kept));
+                disabled_.push_back(disabled_entry(peer, psk));
                 continue;
             }
             if (!peer.name.empty()) loop_.set_peer_name(peer.public_key, peer.name);
@@ -246,18 +239,8 @@ void GatewayMode::reload() {
     current_text_ = next.source.text;
     config_ = std::move(next);
     disabled_.clear();
-    for (std::size_t i = 0; i < config_.peers.size(); ++i) {
-        const auto& peer = config_.peers[i];
-        if (!peer.disabled) continue;
-        control::PeerChange kept;
-        kept.public_key = peer.public_key;
-        if (!peer.name.empty()) kept.name = peer.name;
-        if (const auto it = psks_.find(peer.public_key); it != psks_.end()) kept.preshared_key = it->second;
-        kept.endpoint = resolve(peer);
-        kept.persistent_keepalive = peer.persistent_keepalive;
-        kept.allowed_ips = peer.allowed_ips;
-        disabled_.push_back(std::move(kept));
-    }
+    for (const auto& peer : config_.peers)
+        if (peer.disabled) disabled_.push_back(disabled_entry(peer, psk_of(psks_, peer.public_key)));
     if (lan_changed) {
         try {
             host_.update_nat(host_config());
@@ -268,6 +251,17 @@ void GatewayMode::reload() {
     sync_routes();
     loop_.logger().info("Reloaded: {} added, {} changed, {} removed, {} renamed", diff.added.size(),
                         diff.changed.size(), diff.removed.size(), diff.renamed.size());
+}
+
+control::PeerChange GatewayMode::disabled_entry(const config::PeerConfig& peer, const crypto::PresharedKey& psk) const {
+    control::PeerChange kept;
+    kept.public_key = peer.public_key;
+    if (!peer.name.empty()) kept.name = peer.name;
+    if (!psk.is_zero()) kept.preshared_key = psk;
+    kept.endpoint = resolve(peer);
+    kept.persistent_keepalive = peer.persistent_keepalive;
+    kept.allowed_ips = peer.allowed_ips;
+    return kept;
 }
 
 config::PeerConfig GatewayMode::to_config(const control::PeerChange& d) {

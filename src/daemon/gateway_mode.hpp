@@ -40,6 +40,8 @@ private:
     void load_peers();
     void load_disabled_peers();
     config::PeerConfig to_config(const control::PeerChange& disabled);
+    // What the control protocol keeps for a peer the file marks disabled.
+    control::PeerChange disabled_entry(const config::PeerConfig& peer, const crypto::PresharedKey& psk) const;
     void configuration_changed();
     void arm_write_timer();
     void write_now();

@@ -71,12 +71,6 @@ struct Options {
 
 std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
 
-std::string join(const std::vector<IpPrefix>& list) {
-    std::string s;
-    for (const auto& p : list) s += (s.empty() ? "" : ", ") + to_text(p);
-    return s;
-}
-
 // Files holding a private key: created 0600 and exclusively before the daemon
 // changes anything, removed again when the command fails.
 class PrivateFile {

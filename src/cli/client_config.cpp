@@ -16,16 +16,6 @@ namespace {
 
 using core::IpPrefix;
 
-template <class T>
-std::string join(const std::vector<T>& items) {
-    std::string s;
-    for (const T& item : items) {
-        if (!s.empty()) s += ", ";
-        s += to_text(item);
-    }
-    return s;
-}
-
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -5,22 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wgate/cli/address_pool.hpp"
 #include "wgate/core/events.hpp"
 
 namespace wgate::cli {
 namespace {
 
 using nlohmann::json;
-
-template <class T>
-std::string join(const std::vector<T>& items) {
-    std::string s;
-    for (const T& item : items) {
-        if (!s.empty()) s += ", ";
-        s += to_text(item);
-    }
-    return s;
-}
 
 std::string join_addresses(const std::vector<InterfaceAddress>& items) {
     std::string s;

@@ -44,4 +44,15 @@ bool overlaps(const core::IpPrefix& a, const core::IpPrefix& b);
 std::string to_text(const core::IpAddress& address);
 std::string to_text(const core::IpPrefix& prefix);
 
+// "a, b, c" of addresses or prefixes, as wg-quick files and `wg show` list them.
+template <class T>
+std::string join(const std::vector<T>& items) {
+    std::string s;
+    for (const T& item : items) {
+        if (!s.empty()) s += ", ";
+        s += to_text(item);
+    }
+    return s;
+}
+
 }  // namespace wgate::cli

@@ -26,6 +26,21 @@ bool inside(const core::IpPrefix& p, const core::IpPrefix& pool) {
     return p.address.family == pool.address.family && pool.cidr <= p.cidr && pool.contains(p.address);
 }
 
+// The PSK each peer's file holds, by public key (peers without one absent).
+config::PresharedKeys psks_of(const config::GatewayConfig& config, const config::KeyMaterial& keys) {
+    config::PresharedKeys psks;
+    for (std::size_t i = 0; i < config.peers.size(); ++i)
+        if (i < keys.preshared_keys.size() && keys.preshared_keys[i])
+            psks[config.peers[i].public_key] = *keys.preshared_keys[i];
+    return psks;
+}
+
+// A peer's PSK from such a map; all zero (no PSK) when absent.
+crypto::PresharedKey psk_of(const config::PresharedKeys& psks, const crypto::PublicKey& key) {
+    const auto it = psks.find(key);
+    return it == psks.end() ? crypto::PresharedKey{} : it->second;
+}
+
 std::string psk_file_name(const config::PeerConfig& peer) {
     if (!peer.name.empty()) return "keys/" + peer.name + ".psk";
     std::string b64 = crypto::key_to_base64(peer.public_key).substr(0, 8);
@@ -84,14 +99,10 @@ std::optional<core::Endpoint> GatewayMode::resolve(const config::PeerConfig& pee
 }
 
 void GatewayMode::load_peers() {
+    psks_ = psks_of(config_, keys_);
     loop_.with_device([&](core::Device& device, core::Now now, core::Outputs& out) {
-        for (std::size_t i = 0; i < config_.peers.size(); ++i) {
-            const auto& peer = config_.peers[i];
-            crypto::PresharedKey psk;
-            if (i < keys_.preshared_keys.size() && keys_.preshared_keys[i]) {
-                psk = *keys_.preshared_keys[i];
-                psks_[peer.public_key] = psk;
-            }
+        for (const auto& peer : config_.peers) {
+            const crypto::PresharedKey psk = psk_of(psks_, peer.public_key);
             if (peer.disabled) {
                 disabled_.push_back(disabled_entry(peer, psk));
                 continue;
@@ -204,22 +215,15 @@ void GatewayMode::reload() {
         loop_.logger().error("Reload refused, keeping the running configuration: {}", e.what());
         return;
     }
-    config::PresharedKeys next_psks;
-    for (std::size_t i = 0; i < next.peers.size(); ++i)
-        if (i < keys.preshared_keys.size() && keys.preshared_keys[i])
-            next_psks[next.peers[i].public_key] = *keys.preshared_keys[i];
-    const auto psk_of = [](const config::PresharedKeys& m, const crypto::PublicKey& k) {
-        const auto it = m.find(k);
-        return it == m.end() ? crypto::PresharedKey{} : it->second;
-    };
+    config::PresharedKeys next_psks = psks_of(next, keys);
     const auto diff = config::diff_peers(config_, next, [&](const config::PeerConfig& p) {
         return !(psk_of(psks_, p.public_key) == psk_of(next_psks, p.public_key));
     });
     loop_.with_device([&](core::Device& device, core::Now now, core::Outputs& out) {
         for (const auto& key : diff.removed) device.remove_peer(key);
-        for (const auto* p : diff.added) config::apply_peer(device, *p, psk_of(next_psks, p->public_key), resolve(*p), now, out);
-        for (const auto* p : diff.changed)
-            config::apply_peer(device, *p, psk_of(next_psks, p->public_key), resolve(*p), now, out);
+        for (const auto* list : {&diff.added, &diff.changed})
+            for (const auto* p : *list)
+                config::apply_peer(device, *p, psk_of(next_psks, p->public_key), resolve(*p), now, out);
     });
     for (const auto& key : diff.removed) loop_.set_peer_name(key, std::nullopt);
     for (const auto& p : next.peers)

@@ -111,8 +111,7 @@ EventLoop::EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string c
     control_acceptor_.assign(asio::local::stream_protocol(), control_listener.release());
     control_inode_ = inode_of(control_path_);
     if (const unsigned mtu = interface_mtu(tun_.name())) device_.set_mtu(mtu);
-    udp4_watch_ = udp_.fd4() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd4())) : nullptr;
-    udp6_watch_ = udp_.fd6() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd6())) : nullptr;
+    watch_udp_sockets();
     // The TUN starts down; rtnetlink tells us when it comes up.
     up_ = interface_up(tun_.name());
     device_.set_up(up_, now(), out_);
@@ -225,6 +224,14 @@ void EventLoop::on_tun_readable() {
         if (n < tun_buffers_.size()) break;
     }
     wait_tun();
+}
+
+void EventLoop::watch_udp_sockets() {
+    const auto watch = [this](int fd) {
+        return fd >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(fd)) : nullptr;
+    };
+    udp4_watch_ = watch(udp_.fd4());
+    udp6_watch_ = watch(udp_.fd6());
 }
 
 void EventLoop::wait_udp() {
@@ -358,8 +365,7 @@ std::optional<control::UapiError> EventLoop::set_listen_port(std::uint16_t port)
     if (const int err = udp_.rebind(port))
         return control::UapiError{err, "cannot listen on UDP port " + std::to_string(port) + ": " + std::strerror(err)};
     ++generation_;
-    udp4_watch_ = udp_.fd4() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd4())) : nullptr;
-    udp6_watch_ = udp_.fd6() >= 0 ? std::make_unique<asio::posix::stream_descriptor>(io_, dup_fd(udp_.fd6())) : nullptr;
+    watch_udp_sockets();
     wait_udp();
     logger_.info("Listening on UDP port {}", udp_.port());
     return std::nullopt;

@@ -95,6 +95,8 @@ private:
     class ControlConnection;
 
     void wait_tun();
+    // (Re)creates the readiness watches on the current UDP sockets.
+    void watch_udp_sockets();
     void wait_udp();
     void wait_udp_on(boost::asio::posix::stream_descriptor& watch, int fd, unsigned generation);
     void wait_netlink();

@@ -64,7 +64,7 @@ void BM_HandshakeInitiationAndResponse(benchmark::State& state) {
         (void)i_side.create_initiation(initiator, 1, ts, random, init);
         noise::OpenedInitiation opened;
         (void)noise::open_initiation(responder, init, opened);
-        (void)r_side.consume_initiation(opened, init, std::chrono::seconds(t));
+        (void)r_side.consume_initiation(responder, opened, init, std::chrono::seconds(t));
         noise::Response resp;
         (void)r_side.create_response(2, random, resp);
         (void)i_side.consume_response(initiator, resp);

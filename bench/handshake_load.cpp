@@ -177,8 +177,7 @@ void pregenerate(std::vector<std::unique_ptr<Initiator>>& ins, const crypto::Pub
     for (std::size_t k = 0; k < ins.size(); ++k) {
         auto& in = *ins[k];
         in.handshake.configure(in.id, responder);
-        if (!in.handshake.usable()) die("responder public key has low order");
-        in.cookies.configure(responder);
+        if (!in.handshake.usable(in.id)) die("responder public key has low order");
         in.initiations.resize(per_key);
         for (std::size_t j = 0; j < per_key; ++j) {
             noise::Initiation init;
@@ -233,7 +232,6 @@ int run_inproc(const Options& o) {
     std::vector<core::Endpoint> sources;
     for (std::size_t k = 0; k < ins.size(); ++k) {
         device.add_peer(ins[k]->id.public_key);
-        ins[k]->cookies.configure(responder_pub);
         char text[40];
         std::snprintf(text, sizeof text, "10.%zu.%zu.%zu:%zu", 100 + (k >> 16), (k >> 8) & 255, k & 255,
                       1024 + k % 60000);
@@ -241,7 +239,7 @@ int run_inproc(const Options& o) {
     }
     // MAC everything up front: the measured loop is the responder alone.
     for (auto& in : ins)
-        for (auto& m : in->initiations) in->cookies.add_macs(m.data(), m.size(), core::Duration{});
+        for (auto& m : in->initiations) in->cookies.add_macs(responder_pub, m.data(), m.size(), core::Duration{});
 
     core::Outputs out;
     core::Now now;
@@ -428,7 +426,7 @@ int run_udp(const Options& o) {
     auto queue_send = [&](std::uint32_t k, Clock::time_point now) {
         auto& in = *ins[k];
         Msg m = in.initiations[in.next];
-        in.cookies.add_macs(m.data(), m.size(), mono_now());
+        in.cookies.add_macs(in.handshake.remote_static(), m.data(), m.size(), mono_now());
         batch.add(m.data(), m.size(), in.source);
         in.sender = noise::load_le32(m.data() + 4);
         in.sent_at = now;
@@ -493,7 +491,7 @@ int run_udp(const Options& o) {
                 noise::CookieReply::read(b, reply);
                 const std::uint32_t k = (reply.receiver & kKeyMask) % static_cast<std::uint32_t>(ins.size());
                 auto& ik = *ins[k];
-                if (ik.outstanding && ik.sender == reply.receiver && ik.cookies.consume_reply(reply, mono_now())) {
+                if (ik.outstanding && ik.sender == reply.receiver && ik.cookies.consume_reply(ik.handshake.remote_static(), reply, mono_now())) {
                     ++cookies;
                     resend.push_back(k);  // same initiation again, now with mac2
                 } else {
@@ -541,13 +539,12 @@ int run_flood(const Options& o) {
     // Garbage with a valid mac1: costs the responder one DH when it is not under load.
     crypto::DeterministicRandom random(o.seed + 1000);
     noise::CookieGenerator mac;
-    mac.configure(responder);
     std::vector<Msg> pool(4096);
     for (auto& m : pool) {
         random.fill(m.data(), m.size());
         m[0] = 1;
         m[1] = m[2] = m[3] = 0;
-        mac.add_macs(m.data(), m.size(), core::Duration{});
+        mac.add_macs(responder, m.data(), m.size(), core::Duration{});
     }
     std::vector<int> fds;
     for (std::size_t i = 0; i < std::max<std::size_t>(1, o.ports); ++i) fds.push_back(udp_socket());

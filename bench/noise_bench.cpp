@@ -59,7 +59,7 @@ void BM_HandshakeConsumeInitiation(benchmark::State& state) {
         state.ResumeTiming();
         noise::OpenedInitiation opened;
         if (noise::open_initiation(p.responder, init, opened) != noise::HandshakeError::none ||
-            p.r_side.consume_initiation(opened, init, p.now()) != noise::HandshakeError::none)
+            p.r_side.consume_initiation(p.responder, opened, init, p.now()) != noise::HandshakeError::none)
             state.SkipWithError("initiation rejected");
     }
 }
@@ -74,7 +74,7 @@ void BM_HandshakeCreateResponse(benchmark::State& state) {
         (void)p.i_side.create_initiation(p.initiator, 1, p.next_timestamp(), p.random, init);
         noise::OpenedInitiation opened;
         (void)noise::open_initiation(p.responder, init, opened);
-        (void)p.r_side.consume_initiation(opened, init, p.now());
+        (void)p.r_side.consume_initiation(p.responder, opened, init, p.now());
         state.ResumeTiming();
         noise::Response resp;
         if (p.r_side.create_response(2, p.random, resp) != noise::HandshakeError::none)
@@ -93,7 +93,7 @@ void BM_HandshakeConsumeResponse(benchmark::State& state) {
         (void)p.i_side.create_initiation(p.initiator, 1, p.next_timestamp(), p.random, init);
         noise::OpenedInitiation opened;
         (void)noise::open_initiation(p.responder, init, opened);
-        (void)p.r_side.consume_initiation(opened, init, p.now());
+        (void)p.r_side.consume_initiation(p.responder, opened, init, p.now());
         noise::Response resp;
         (void)p.r_side.create_response(2, p.random, resp);
         (void)p.r_side.begin_session();
@@ -116,7 +116,7 @@ void BM_HandshakeResponderTotal(benchmark::State& state) {
         state.ResumeTiming();
         noise::OpenedInitiation opened;
         (void)noise::open_initiation(p.responder, init, opened);
-        (void)p.r_side.consume_initiation(opened, init, p.now());
+        (void)p.r_side.consume_initiation(p.responder, opened, init, p.now());
         noise::Response resp;
         if (p.r_side.create_response(2, p.random, resp) != noise::HandshakeError::none)
             state.SkipWithError("responder failed");

@@ -175,12 +175,12 @@ struct KeyHash {
     }
 };
 
-// wireguard-go refuses to create peer number kMaxPeers + 1. The request is
-// played through on key sets first, so that a refusal changes nothing.
+// Creating peer number max_peers + 1 is refused, as in wireguard-go. The
+// request is played through on key sets first, so that a refusal changes nothing.
 std::optional<UapiError> check_peer_limit(const Device& device, const SetRequest& request, bool will_have_key,
-                                          const crypto::PublicKey& own) {
+                                          const crypto::PublicKey& own, std::size_t max_peers) {
     std::size_t count = request.replace_peers ? 0 : device.peer_count();
-    if (count + request.peers.size() <= kMaxPeers) return std::nullopt;  // cannot overflow
+    if (count + request.peers.size() <= max_peers) return std::nullopt;  // cannot overflow
     std::unordered_map<crypto::PublicKey, bool, KeyHash> changed;  // key -> exists after the steps so far
     auto exists = [&](const crypto::PublicKey& key) {
         const auto it = changed.find(key);
@@ -203,7 +203,7 @@ std::optional<UapiError> check_peer_limit(const Device& device, const SetRequest
         }
         // An explicit enable may re-create a disabled peer despite update_only.
         if (existed || (change.update_only && !change.disabled)) continue;
-        if (count >= kMaxPeers) return invalid("failed to create new peer: too many peers");
+        if (count >= max_peers) return invalid("failed to create new peer: too many peers");
         ++count;
         changed[change.public_key] = true;
     }
@@ -445,7 +445,7 @@ std::optional<UapiError> apply_set(Device& device, Host& host, const SetRequest&
 
     // Everything that can fail, before anything changes.
     if (auto error = check_disabled_blocks(request)) return error;
-    if (auto error = check_peer_limit(device, request, will_have_key, own)) return error;
+    if (auto error = check_peer_limit(device, request, will_have_key, own, host.max_peers())) return error;
     if (auto error = host.check_set(device, request)) return error;
     std::optional<std::uint16_t> old_port;
     if (request.listen_port) {

@@ -55,7 +55,7 @@ void Device::set_private_key(const crypto::PrivateKey& key) {
     remove_peer(next.public_key);
     identity_ = next;
     cookie_checker_.set_local_public_key(&identity_.public_key);
-    for (auto& [serial, peer] : peers_in_order_) {
+    for (Peer* peer = first_in_order_; peer; peer = peer->next_in_order_) {
         peer->handshake_.configure(identity_, peer->public_key_);
         // Sessions made with the old key must not be extended; the next
         // packet starts a handshake under the new one.
@@ -69,7 +69,7 @@ void Device::set_private_key(const crypto::PrivateKey& key) {
 void Device::clear_private_key() {
     identity_.clear();
     cookie_checker_.set_local_public_key(nullptr);
-    for (auto& [serial, peer] : peers_in_order_) {
+    for (Peer* peer = first_in_order_; peer; peer = peer->next_in_order_) {
         peer->handshake_.configure(identity_, peer->public_key_);
         release_handshake_index(*peer);
         peer->handshake_.clear();
@@ -83,51 +83,53 @@ Peer* Device::add_peer(const crypto::PublicKey& public_key) {
     if (Peer* existing = find_peer(public_key)) return existing;
     auto peer = std::make_unique<Peer>(public_key, next_serial_++);
     peer->handshake_.configure(identity_, public_key);
-    peer->cookies_.configure(public_key);
     Peer* raw = peer.get();
-    peers_.emplace(public_key, std::move(peer));
-    peers_in_order_.emplace(raw->serial_, raw);
+    peers_.insert(std::move(peer));
+    raw->prev_in_order_ = last_in_order_;
+    (last_in_order_ ? last_in_order_->next_in_order_ : first_in_order_) = raw;
+    last_in_order_ = raw;
     return raw;
 }
 
 Peer* Device::find_peer(const crypto::PublicKey& public_key) {
     const auto it = peers_.find(public_key);
-    return it == peers_.end() ? nullptr : it->second.get();
+    return it == peers_.end() ? nullptr : it->get();
 }
 
 const Peer* Device::find_peer(const crypto::PublicKey& public_key) const {
     const auto it = peers_.find(public_key);
-    return it == peers_.end() ? nullptr : it->second.get();
+    return it == peers_.end() ? nullptr : it->get();
 }
 
 void Device::remove_peer(const crypto::PublicKey& public_key) {
     const auto it = peers_.find(public_key);
     if (it == peers_.end()) return;
-    Peer& peer = *it->second;
+    Peer& peer = **it;
     clear_sessions(peer);
     allowed_ips_.remove_by_peer(&peer);
     peer.timers_.cancel_all();
     reschedule(peer);
     std::erase(dirty_, &peer);
-    peers_in_order_.erase(peer.serial_);
+    (peer.prev_in_order_ ? peer.prev_in_order_->next_in_order_ : first_in_order_) = peer.next_in_order_;
+    (peer.next_in_order_ ? peer.next_in_order_->prev_in_order_ : last_in_order_) = peer.prev_in_order_;
     peers_.erase(it);
 }
 
 void Device::remove_all_peers() {
-    while (!peers_in_order_.empty()) remove_peer(peers_in_order_.begin()->second->public_key_);
+    while (first_in_order_) remove_peer(first_in_order_->public_key_);
 }
 
 std::vector<Peer*> Device::peers() {
     std::vector<Peer*> list;
-    list.reserve(peers_in_order_.size());
-    for (auto& [serial, peer] : peers_in_order_) list.push_back(peer);
+    list.reserve(peers_.size());
+    for (Peer* peer = first_in_order_; peer; peer = peer->next_in_order_) list.push_back(peer);
     return list;
 }
 
 std::vector<const Peer*> Device::peers() const {
     std::vector<const Peer*> list;
-    list.reserve(peers_in_order_.size());
-    for (const auto& [serial, peer] : peers_in_order_) list.push_back(peer);
+    list.reserve(peers_.size());
+    for (const Peer* peer = first_in_order_; peer; peer = peer->next_in_order_) list.push_back(peer);
     return list;
 }
 
@@ -136,7 +138,7 @@ void Device::set_preshared_key(Peer& peer, const crypto::PresharedKey& psk) { pe
 void Device::set_endpoint(Peer& peer, const Endpoint& endpoint) { peer.endpoint_ = endpoint; }
 
 void Device::forget_local_address(const IpAddress& address) {
-    for (auto& [serial, peer] : peers_in_order_)
+    for (Peer* peer = first_in_order_; peer; peer = peer->next_in_order_)
         if (peer->endpoint_ && peer->endpoint_->local == address) peer->endpoint_->clear_local();
 }
 
@@ -161,7 +163,7 @@ std::vector<IpPrefix> Device::allowed_ips_of(const Peer& peer) const { return al
 void Device::set_up(bool up, Now now, Outputs& out) {
     if (up == up_) return;
     up_ = up;
-    for (auto& [serial, peer] : peers_in_order_) {
+    for (Peer* peer = first_in_order_; peer; peer = peer->next_in_order_) {
         if (!up) {
             peer->staged_.clear();
             peer->timers_.cancel_all();
@@ -297,7 +299,7 @@ void Device::handle_initiation(const ReceivedDatagram& d, Now now, Outputs& out)
         out.events.push_back(e);
         return;
     }
-    switch (peer->handshake_.consume_initiation(opened, msg, now.mono)) {
+    switch (peer->handshake_.consume_initiation(identity_, opened, msg, now.mono)) {
         case noise::HandshakeError::none: break;
         case noise::HandshakeError::replayed_timestamp: return reject(Reason::replayed_timestamp, peer, d.from, out);
         case noise::HandshakeError::flood: return reject(Reason::handshake_flood, peer, d.from, out);
@@ -346,7 +348,7 @@ void Device::handle_cookie_reply(const ReceivedDatagram& d, Now now, Outputs& ou
     const IndexEntry* entry = index_.find(reply.receiver);
     if (!entry) return reject(Reason::unknown_index, nullptr, d.from, out);
     Peer& peer = *entry->peer;
-    if (!peer.cookies_.consume_reply(reply, now.mono)) return reject(Reason::bad_cookie, &peer, d.from, out);
+    if (!peer.cookies_.consume_reply(peer.public_key_, reply, now.mono)) return reject(Reason::bad_cookie, &peer, d.from, out);
     record(out, EventKind::cookie_received, peer, d.from);
 }
 
@@ -447,7 +449,7 @@ void Device::stage(Peer& peer, std::span<const std::uint8_t> packet, Outputs& ou
         peer.staged_.pop_front();
         reject(Reason::staged_overflow, &peer, {}, out);
     }
-    peer.staged_.emplace_back(packet.begin(), packet.end());
+    peer.staged_.push_back(packet);
     mark_dirty(peer);
 }
 
@@ -492,7 +494,7 @@ void Device::send_staged(Peer& peer, Now now, Outputs& out) {
 }
 
 void Device::send_keepalive(Peer& peer, Now now, Outputs& out) {
-    if (peer.staged_.empty()) peer.staged_.emplace_back();
+    if (peer.staged_.empty()) peer.staged_.push_back({});
     send_staged(peer, now, out);
 }
 
@@ -522,7 +524,7 @@ void Device::send_initiation(Peer& peer, bool is_retry, Now now, Outputs& out) {
     peer.handshake_index_ = index;
     std::uint8_t bytes[noise::kInitiationSize];
     msg.write(bytes);
-    peer.cookies_.add_macs(bytes, sizeof bytes, now.mono);
+    peer.cookies_.add_macs(peer.public_key_, bytes, sizeof bytes, now.mono);
     emit(peer, bytes, out);
     record(out, EventKind::initiation_sent, peer, peer.endpoint_.value_or(Endpoint{}),
            peer.timers_.handshake_attempts + 1);
@@ -542,7 +544,7 @@ void Device::send_response(Peer& peer, Now now, Outputs& out) {
     peer.handshake_index_ = index;
     std::uint8_t bytes[noise::kResponseSize];
     msg.write(bytes);
-    peer.cookies_.add_macs(bytes, sizeof bytes, now.mono);
+    peer.cookies_.add_macs(peer.public_key_, bytes, sizeof bytes, now.mono);
     if (!begin_session(peer, now)) return;
     timers_session_derived(peer, now);
     timers_any_authenticated_packet_traversal(peer, now);

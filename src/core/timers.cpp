@@ -15,8 +15,8 @@ const char* to_string(Timer t) {
 
 std::optional<Duration> PeerTimers::earliest() const {
     std::optional<Duration> best;
-    for (const auto& d : deadlines_)
-        if (d && (!best || *d < *best)) best = d;
+    for (const Duration d : deadlines_)
+        if (d != kDisarmed && (!best || d < *best)) best = d;
     return best;
 }
 

@@ -1,5 +1,6 @@
 #include "wgate/io/event_loop.hpp"
 
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,8 +55,16 @@ public:
 
     void start() { read(); }
 
+    // A big set (thousands of peers) leaves its parsed request behind as free
+    // heap in between the peers it created, which glibc keeps mapped: give
+    // those pages back once such a client is done.
+    ~ControlConnection() {
+        if (bytes_in_ >= kTrimAfterBytes) malloc_trim(0);
+    }
+
 private:
     using Status = control::Session::Status;
+    static constexpr std::size_t kTrimAfterBytes = std::size_t{1} << 20;
 
     void read() {
         socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -67,6 +76,7 @@ private:
                 if (ec != asio::error::eof) return;
                 status = self->session_.finish(self->reply_);
             } else {
+                self->bytes_in_ += n;
                 status = self->session_.feed({self->buffer_.data(), n}, self->reply_);
             }
             self->loop_.after_control(self->session_.sets_applied() != sets_before);
@@ -90,6 +100,7 @@ private:
     control::Session session_;
     std::array<char, 65536> buffer_{};
     std::string reply_;
+    std::size_t bytes_in_ = 0;
 };
 
 EventLoop::EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string control_path, spdlog::logger& logger)

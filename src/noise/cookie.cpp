@@ -67,16 +67,10 @@ void CookieChecker::make_reply(Span msg, std::uint32_t sender_index, Span source
     crypto::xaead_seal(out.encrypted_cookie.data(), cookie, mac1_of(msg), cookie_key_.data(), out.nonce.data());
 }
 
-void CookieGenerator::configure(const crypto::PublicKey& remote_static) {
-    mac1_key_ = derive(kLabelMac1, remote_static);
-    cookie_key_ = derive(kLabelCookie, remote_static);
-    cookie_birth_.reset();
-    have_sent_mac1_ = false;
-}
-
-void CookieGenerator::add_macs(std::uint8_t* msg, std::size_t size, Duration now) {
+void CookieGenerator::add_macs(const crypto::PublicKey& remote_static, std::uint8_t* msg, std::size_t size,
+                               Duration now) {
     const Span all(msg, size);
-    const auto mac1 = crypto::mac16(mac1_key_.span(), mac1_input(all));
+    const auto mac1 = crypto::mac16(derive(kLabelMac1, remote_static).span(), mac1_input(all));
     std::memcpy(msg + size - kMacsSize, mac1.data(), mac1.size());
     last_mac1_sent_ = mac1;
     have_sent_mac1_ = true;
@@ -90,11 +84,12 @@ bool CookieGenerator::has_fresh_cookie(Duration now) const {
     return cookie_birth_ && now - *cookie_birth_ < kCookieSecretMaxAge - kCookieSecretLatency;
 }
 
-bool CookieGenerator::consume_reply(const CookieReply& reply, Duration now) {
+bool CookieGenerator::consume_reply(const crypto::PublicKey& remote_static, const CookieReply& reply,
+                                    Duration now) {
     if (!have_sent_mac1_) return false;
     Bytes<kCookieSize> cookie;
-    if (!crypto::xaead_open(cookie.data(), reply.encrypted_cookie, last_mac1_sent_, cookie_key_.data(),
-                            reply.nonce.data()))
+    if (!crypto::xaead_open(cookie.data(), reply.encrypted_cookie, last_mac1_sent_,
+                            derive(kLabelCookie, remote_static).data(), reply.nonce.data()))
         return false;
     cookie_ = cookie;
     cookie_birth_ = now;

@@ -95,8 +95,17 @@ void LocalIdentity::clear() {
 
 void Handshake::configure(const LocalIdentity& local, const PublicKey& remote_static) {
     remote_static_ = remote_static;
-    static_static_ok_ = local.has_key && crypto::x25519(static_static_, local.private_key, remote_static);
-    if (!static_static_ok_) static_static_.clear();
+    static_static_.clear();
+    static_static_state_ = local.has_key ? StaticStatic::not_computed : StaticStatic::unusable;
+}
+
+bool Handshake::usable(const LocalIdentity& local) {
+    if (static_static_state_ == StaticStatic::not_computed) {
+        const bool ok = local.has_key && crypto::x25519(static_static_, local.private_key, remote_static_);
+        if (!ok) static_static_.clear();
+        static_static_state_ = ok ? StaticStatic::computed : StaticStatic::unusable;
+    }
+    return static_static_state_ == StaticStatic::computed;
 }
 
 void Handshake::clear() {
@@ -113,7 +122,7 @@ HandshakeError Handshake::create_initiation(const LocalIdentity& local, std::uin
                                             const crypto::Timestamp& now_tai64n, crypto::Random& random,
                                             Initiation& out) {
     if (!local.has_key) return HandshakeError::no_local_key;
-    if (!static_static_ok_) return HandshakeError::low_order_point;
+    if (!usable(local)) return HandshakeError::low_order_point;
 
     ChainingKey ck;
     Hash h;
@@ -162,8 +171,9 @@ HandshakeError open_initiation(const LocalIdentity& local, const Initiation& msg
     return HandshakeError::none;
 }
 
-HandshakeError Handshake::consume_initiation(const OpenedInitiation& opened, const Initiation& msg, Duration now) {
-    if (!static_static_ok_) return HandshakeError::low_order_point;
+HandshakeError Handshake::consume_initiation(const LocalIdentity& local, const OpenedInitiation& opened,
+                                             const Initiation& msg, Duration now) {
+    if (!usable(local)) return HandshakeError::low_order_point;
     ChainingKey ck = opened.chaining_key;
     Hash h = opened.hash;
     SymmetricKey key;

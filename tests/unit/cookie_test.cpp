@@ -65,13 +65,12 @@ protected:
         responder_public = crypto::public_key_of(crypto::generate_private_key(random));
         other_public = crypto::public_key_of(crypto::generate_private_key(random));
         checker.set_local_public_key(&responder_public);
-        generator.configure(responder_public);
     }
 
     // The initiation `seed` MACed by the generator at `now`.
     InitiationBytes maced_initiation(std::uint8_t seed, Duration now) {
         InitiationBytes msg = initiation_bytes(seed);
-        generator.add_macs(msg.data(), msg.size(), now);
+        generator.add_macs(responder_public, msg.data(), msg.size(), now);
         return msg;
     }
 
@@ -119,7 +118,7 @@ TEST_F(CookieTest, Mac1MatchesPaperDefinition) {
 
 TEST_F(CookieTest, Mac1OnResponse) {
     ResponseBytes msg = response_bytes(3);
-    generator.add_macs(msg.data(), msg.size(), t0);
+    generator.add_macs(responder_public, msg.data(), msg.size(), t0);
     EXPECT_TRUE(mac2_is_zero(msg));
     EXPECT_EQ(check(msg, source, t0), MacCheck::valid_mac1);
 }
@@ -132,9 +131,8 @@ TEST_F(CookieTest, CheckerOfAnotherKeyRejects) {
 
     // And the generator aimed at another key is rejected by our responder.
     CookieGenerator wrong;
-    wrong.configure(other_public);
     InitiationBytes msg2 = initiation_bytes(1);
-    wrong.add_macs(msg2.data(), msg2.size(), t0);
+    wrong.add_macs(other_public, msg2.data(), msg2.size(), t0);
     EXPECT_EQ(check(msg2, source, t0), MacCheck::invalid_mac1);
 }
 
@@ -156,7 +154,7 @@ TEST_F(CookieTest, FlippingAnyCoveredByteInvalidatesMac1) {
 
 TEST_F(CookieTest, FlippingAnyCoveredByteOfResponseInvalidatesMac1) {
     ResponseBytes msg = response_bytes(5);
-    generator.add_macs(msg.data(), msg.size(), t0);
+    generator.add_macs(responder_public, msg.data(), msg.size(), t0);
     ASSERT_EQ(check(msg, source, t0), MacCheck::valid_mac1);
     for (std::size_t i = 0; i < kResponseSize - crypto::kMacSize; ++i) {
         auto bad = msg;
@@ -172,7 +170,7 @@ TEST_F(CookieTest, CookieReplyEnablesMac2ForThatSourceOnly) {
     checker.make_reply(msg, 0x55667788, source, t0, random, reply);
     EXPECT_EQ(reply.receiver, 0x55667788u);
     ASSERT_FALSE(generator.has_fresh_cookie(t0));
-    ASSERT_TRUE(generator.consume_reply(reply, t0 + 10ms));
+    ASSERT_TRUE(generator.consume_reply(responder_public, reply, t0 + 10ms));
     EXPECT_TRUE(generator.has_fresh_cookie(t0 + 10ms));
 
     const auto next = maced_initiation(2, t0 + 20ms);
@@ -188,7 +186,7 @@ TEST_F(CookieTest, CookieReplyEnablesMac2ForThatSourceOnly) {
 
     // Responses carry mac2 the same way.
     ResponseBytes resp = response_bytes(6);
-    generator.add_macs(resp.data(), resp.size(), t0 + 40ms);
+    generator.add_macs(responder_public, resp.data(), resp.size(), t0 + 40ms);
     EXPECT_EQ(check(resp, source, t0 + 40ms), MacCheck::valid_mac1_and_mac2);
     EXPECT_EQ(check(resp, other_address, t0 + 40ms), MacCheck::valid_mac1);
 }
@@ -206,7 +204,7 @@ TEST_F(CookieTest, ReplyAndMac2MatchPaperDefinition) {
     ASSERT_TRUE(crypto::xaead_open(cookie.data(), reply.encrypted_cookie, Span(msg).subspan(116, 16), key.data(),
                                    reply.nonce.data()));
 
-    ASSERT_TRUE(generator.consume_reply(reply, t0));
+    ASSERT_TRUE(generator.consume_reply(responder_public, reply, t0));
     const auto next = maced_initiation(2, t0 + 1s);
     const auto expected = crypto::mac16(cookie, Span(next).first(132));
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), next.begin() + 132));
@@ -215,32 +213,30 @@ TEST_F(CookieTest, ReplyAndMac2MatchPaperDefinition) {
 TEST_F(CookieTest, ReplyAcceptedOnlyOnce) {
     const auto msg = maced_initiation(1, t0);
     const CookieReply reply = reply_to(msg, source, t0);
-    ASSERT_TRUE(generator.consume_reply(reply, t0));
-    EXPECT_FALSE(generator.consume_reply(reply, t0 + 1s));  // replay
+    ASSERT_TRUE(generator.consume_reply(responder_public, reply, t0));
+    EXPECT_FALSE(generator.consume_reply(responder_public, reply, t0 + 1s));  // replay
 
     // Nor after we MACed another message: the reply is bound to the old mac1.
     maced_initiation(2, t0 + 2s);
-    EXPECT_FALSE(generator.consume_reply(reply, t0 + 2s));
+    EXPECT_FALSE(generator.consume_reply(responder_public, reply, t0 + 2s));
 }
 
 TEST_F(CookieTest, ReplyWithoutSentMessageRejected) {
     const auto msg = maced_initiation(1, t0);
     const CookieReply reply = reply_to(msg, source, t0);
     CookieGenerator fresh;
-    fresh.configure(responder_public);
-    EXPECT_FALSE(fresh.consume_reply(reply, t0));
+    EXPECT_FALSE(fresh.consume_reply(responder_public, reply, t0));
 }
 
 TEST_F(CookieTest, ReplyToAnotherMessageRejected) {
     maced_initiation(1, t0);
     // The responder answers a message the generator did not send last.
     CookieGenerator someone_else;
-    someone_else.configure(responder_public);
     InitiationBytes theirs = initiation_bytes(9);
-    someone_else.add_macs(theirs.data(), theirs.size(), t0);
+    someone_else.add_macs(responder_public, theirs.data(), theirs.size(), t0);
     const CookieReply reply = reply_to(theirs, source, t0);
-    EXPECT_FALSE(generator.consume_reply(reply, t0));
-    EXPECT_TRUE(someone_else.consume_reply(reply, t0));
+    EXPECT_FALSE(generator.consume_reply(responder_public, reply, t0));
+    EXPECT_TRUE(someone_else.consume_reply(responder_public, reply, t0));
 }
 
 TEST_F(CookieTest, TamperedReplyRejected) {
@@ -249,16 +245,16 @@ TEST_F(CookieTest, TamperedReplyRejected) {
     for (std::size_t i = 0; i < reply.nonce.size(); ++i) {
         CookieReply bad = reply;
         bad.nonce[i] ^= 0x01;
-        EXPECT_FALSE(generator.consume_reply(bad, t0)) << "nonce byte " << i;
+        EXPECT_FALSE(generator.consume_reply(responder_public, bad, t0)) << "nonce byte " << i;
     }
     for (std::size_t i = 0; i < reply.encrypted_cookie.size(); ++i) {
         CookieReply bad = reply;
         bad.encrypted_cookie[i] ^= 0x01;
-        EXPECT_FALSE(generator.consume_reply(bad, t0)) << "cookie byte " << i;
+        EXPECT_FALSE(generator.consume_reply(responder_public, bad, t0)) << "cookie byte " << i;
     }
     EXPECT_FALSE(generator.has_fresh_cookie(t0));
     // Failed attempts do not use up the one reply we wait for.
-    EXPECT_TRUE(generator.consume_reply(reply, t0));
+    EXPECT_TRUE(generator.consume_reply(responder_public, reply, t0));
 }
 
 TEST_F(CookieTest, ReplyFromAnotherResponderRejected) {
@@ -267,12 +263,12 @@ TEST_F(CookieTest, ReplyFromAnotherResponderRejected) {
     other.set_local_public_key(&other_public);
     CookieReply reply;
     other.make_reply(msg, 1, source, t0, random, reply);
-    EXPECT_FALSE(generator.consume_reply(reply, t0));
+    EXPECT_FALSE(generator.consume_reply(responder_public, reply, t0));
 }
 
 TEST_F(CookieTest, CookieExpiresAfterMaxAgeMinusLatency) {
     const auto msg = maced_initiation(1, t0);
-    ASSERT_TRUE(generator.consume_reply(reply_to(msg, source, t0), t0));
+    ASSERT_TRUE(generator.consume_reply(responder_public, reply_to(msg, source, t0), t0));
     const Duration expiry = t0 + kCookieSecretMaxAge - kCookieSecretLatency;  // t0 + 115 s
 
     EXPECT_TRUE(generator.has_fresh_cookie(expiry - 1ns));
@@ -290,7 +286,7 @@ TEST_F(CookieTest, CheckerSecretRotatesAfterMaxAge) {
     // The checker's secret is born at the first check, t0.
     const auto msg = maced_initiation(1, t0);
     ASSERT_EQ(check(msg, source, t0), MacCheck::valid_mac1);
-    ASSERT_TRUE(generator.consume_reply(reply_to(msg, source, t0), t0));
+    ASSERT_TRUE(generator.consume_reply(responder_public, reply_to(msg, source, t0), t0));
 
     const auto with_cookie = maced_initiation(2, t0 + 100s);
     ASSERT_FALSE(mac2_is_zero(with_cookie));
@@ -302,7 +298,7 @@ TEST_F(CookieTest, CheckerSecretRotatesAfterMaxAge) {
     // A new cookie under the new secret works again.
     const Duration t1 = t0 + kCookieSecretMaxAge + 2s;
     const auto again = maced_initiation(3, t1);
-    ASSERT_TRUE(generator.consume_reply(reply_to(again, source, t1), t1));
+    ASSERT_TRUE(generator.consume_reply(responder_public, reply_to(again, source, t1), t1));
     const auto renewed = maced_initiation(4, t1 + 1s);
     EXPECT_EQ(check(renewed, source, t1 + 1s), MacCheck::valid_mac1_and_mac2);
 }
@@ -328,7 +324,7 @@ TEST_F(CookieTest, WrongSizeRejected) {
                              kResponseSize - 1, kResponseSize + 1, kInitiationSize - 1, kInitiationSize + 1,
                              std::size_t{1500}}) {
         std::vector<std::uint8_t> msg(size, 0x5a);
-        if (size >= kMacsSize) generator.add_macs(msg.data(), msg.size(), t0);
+        if (size >= kMacsSize) generator.add_macs(responder_public, msg.data(), msg.size(), t0);
         EXPECT_EQ(check(msg, source, t0), MacCheck::invalid_mac1) << size;
     }
 }

@@ -78,7 +78,7 @@ struct Parties {
         const HandshakeError e = open_initiation(bob, m, opened);
         if (e != HandshakeError::none) return e;
         EXPECT_EQ(opened.initiator_static, alice.public_key);
-        return at_bob.consume_initiation(opened, m, now);
+        return at_bob.consume_initiation(bob, opened, m, now);
     }
 
     Response respond(std::uint32_t index = kBobIndex) {
@@ -132,8 +132,8 @@ TEST_F(HandshakeTest, IdentitiesAndConfiguration) {
     EXPECT_TRUE(alice.has_key);
     EXPECT_EQ(alice.public_key, crypto::public_key_of(alice.private_key));
     EXPECT_NE(alice.public_key, bob.public_key);
-    EXPECT_TRUE(at_alice.usable());
-    EXPECT_TRUE(at_bob.usable());
+    EXPECT_TRUE(at_alice.usable(alice));
+    EXPECT_TRUE(at_bob.usable(bob));
     EXPECT_EQ(at_alice.remote_static(), bob.public_key);
     EXPECT_EQ(at_alice.state(), State::zeroed);
 }
@@ -159,7 +159,7 @@ TEST_F(HandshakeTest, FullHandshakeStepByStep) {
     EXPECT_EQ(opened.sender, kAliceIndex);
     EXPECT_EQ(at_bob.state(), State::zeroed);  // opening alone changes no peer state
 
-    ASSERT_EQ(at_bob.consume_initiation(opened, init, mono), HandshakeError::none);
+    ASSERT_EQ(at_bob.consume_initiation(bob, opened, init, mono), HandshakeError::none);
     EXPECT_EQ(at_bob.state(), State::consumed_initiation);
     EXPECT_EQ(at_bob.remote_index(), kAliceIndex);
 
@@ -279,7 +279,7 @@ TEST_F(HandshakeTest, PresharedKeyMismatchFailsWithoutStateChange) {
     right.set_preshared_key(alice_psk);
     OpenedInitiation opened;
     ASSERT_EQ(open_initiation(bob, init, opened), HandshakeError::none);
-    ASSERT_EQ(right.consume_initiation(opened, init, mono), HandshakeError::none);
+    ASSERT_EQ(right.consume_initiation(bob, opened, init, mono), HandshakeError::none);
     Response good;
     ASSERT_EQ(right.create_response(kBobIndex, random, good), HandshakeError::none);
     ASSERT_EQ(at_alice.consume_response(alice, over_wire(good)), HandshakeError::none);
@@ -357,10 +357,10 @@ TEST_F(HandshakeTest, InitiationConsumedByWrongPeerState) {
     ASSERT_EQ(open_initiation(bob, init, opened), HandshakeError::none);
     Handshake for_carol;
     for_carol.configure(bob, carol.public_key);
-    EXPECT_EQ(for_carol.consume_initiation(opened, init, mono), HandshakeError::decryption_failed);
+    EXPECT_EQ(for_carol.consume_initiation(bob, opened, init, mono), HandshakeError::decryption_failed);
     EXPECT_EQ(for_carol.state(), State::zeroed);
     // The failure did not record the timestamp: the right peer still takes it.
-    EXPECT_EQ(at_bob.consume_initiation(opened, init, mono), HandshakeError::none);
+    EXPECT_EQ(at_bob.consume_initiation(bob, opened, init, mono), HandshakeError::none);
 }
 
 TEST_F(HandshakeTest, TamperedInitiationRejected) {
@@ -432,7 +432,7 @@ TEST_F(HandshakeTest, LowOrderPeerKeyMakesHandshakeUnusable) {
     for (const PublicKey& key : low_order) {
         Handshake h;
         h.configure(alice, key);
-        EXPECT_FALSE(h.usable());
+        EXPECT_FALSE(h.usable(alice));
         Initiation m;
         EXPECT_EQ(h.create_initiation(alice, kAliceIndex, crypto::tai64n(wall), random, m),
                   HandshakeError::low_order_point);
@@ -441,14 +441,14 @@ TEST_F(HandshakeTest, LowOrderPeerKeyMakesHandshakeUnusable) {
         const Initiation init = initiate();
         OpenedInitiation opened;
         ASSERT_EQ(open_initiation(bob, init, opened), HandshakeError::none);
-        EXPECT_EQ(h.consume_initiation(opened, init, mono), HandshakeError::low_order_point);
+        EXPECT_EQ(h.consume_initiation(alice, opened, init, mono), HandshakeError::low_order_point);
         EXPECT_EQ(h.state(), State::zeroed);
     }
     // Reconfiguring with a good key makes it usable.
     at_alice.configure(alice, PublicKey{});
-    EXPECT_FALSE(at_alice.usable());
+    EXPECT_FALSE(at_alice.usable(alice));
     at_alice.configure(alice, bob.public_key);
-    EXPECT_TRUE(at_alice.usable());
+    EXPECT_TRUE(at_alice.usable(alice));
 }
 
 TEST_F(HandshakeTest, BeginSessionOnlyAfterResponse) {
@@ -470,7 +470,7 @@ TEST_F(HandshakeTest, ClearReturnsToZeroed) {
     at_alice.clear();
     EXPECT_EQ(at_alice.state(), State::zeroed);
     EXPECT_EQ(at_alice.local_index(), 0u);
-    EXPECT_TRUE(at_alice.usable());  // configuration kept
+    EXPECT_TRUE(at_alice.usable(alice));  // configuration kept
 }
 
 TEST_F(HandshakeTest, NoLocalKey) {
@@ -478,7 +478,7 @@ TEST_F(HandshakeTest, NoLocalKey) {
     EXPECT_FALSE(none.has_key);
     Handshake h;
     h.configure(none, bob.public_key);
-    EXPECT_FALSE(h.usable());
+    EXPECT_FALSE(h.usable(none));
     Initiation m;
     EXPECT_EQ(h.create_initiation(none, kAliceIndex, crypto::tai64n(wall), random, m), HandshakeError::no_local_key);
     EXPECT_EQ(h.state(), State::zeroed);
@@ -585,7 +585,7 @@ TEST(HandshakeSpec, MatchesPaperComputation) {
     // Responder's message.
     OpenedInitiation opened;
     ASSERT_EQ(open_initiation(res, init, opened), HandshakeError::none);
-    ASSERT_EQ(hr.consume_initiation(opened, init, 1s), HandshakeError::none);
+    ASSERT_EQ(hr.consume_initiation(res, opened, init, 1s), HandshakeError::none);
     FixedRandom responder_random(0x77);
     Response resp;
     ASSERT_EQ(hr.create_response(0x0a0b0c0d, responder_random, resp), HandshakeError::none);

@@ -40,6 +40,7 @@ const std::string kZeroHex(64, '0');
 class FakeHost : public Host {
 public:
     std::uint16_t listen_port() const override { return port; }
+    std::size_t max_peers() const override { return peer_limit; }
     std::optional<UapiError> set_listen_port(std::uint16_t p) override {
         ++port_calls;
         if (busy_port && *busy_port == p) return UapiError{EADDRINUSE, "address in use"};
@@ -69,6 +70,7 @@ public:
     std::uint32_t mark = 0;
     std::optional<std::uint16_t> busy_port;
     bool fail_fwmark = false;
+    std::size_t peer_limit = kMaxPeers;
     int port_calls = 0;
     std::map<PublicKey, std::string> names;
 };
@@ -645,7 +647,9 @@ TEST_F(UapiApply, TooManyPeersIsRefusedBeforeAnythingChanges) {
     };
     SetRequest r;
     r.listen_port = 4000;
-    r.peers.resize(kMaxPeers + 1);
+    EXPECT_GE(kMaxPeers, 100000u);  // the default: a big gateway fits
+    host.peer_limit = 1000;
+    r.peers.resize(host.peer_limit + 1);
     for (std::size_t i = 0; i < r.peers.size(); ++i) r.peers[i].public_key = numbered(i);
     const auto e = apply_set(device, host, r, now, out);
     ASSERT_TRUE(e);

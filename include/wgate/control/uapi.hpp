@@ -71,8 +71,11 @@
 
 namespace wgate::control {
 
-// wireguard-go's MaxPeers: a set that would leave more peers fails with EINVAL.
-inline constexpr std::size_t kMaxPeers = 65536;
+// A set that would leave more peers fails with EINVAL ("too many peers"), as
+// in wireguard-go, whose limit is 65,536. Ours is 16 times that: a gateway may
+// serve more, and at about 1 KiB per idle peer the limit still bounds memory
+// to about a GiB.
+inline constexpr std::size_t kMaxPeers = std::size_t{1} << 20;
 inline constexpr std::size_t kMaxPeerNameBytes = 64;
 
 struct PeerChange {
@@ -151,6 +154,8 @@ public:
     // Peer names (extension). Default implementations keep nothing.
     virtual std::optional<std::string> peer_name(const crypto::PublicKey&) const { return std::nullopt; }
     virtual void set_peer_name(const crypto::PublicKey&, const std::optional<std::string>&) {}
+    // Peers a set may leave at most.
+    virtual std::size_t max_peers() const { return kMaxPeers; }
 
     // A last say on a request before anything changes (after parsing): gateway
     // mode refuses what its config file could not hold (addresses outside the

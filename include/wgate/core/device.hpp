@@ -12,6 +12,7 @@
 #include <set>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "wgate/core/allowed_ips.hpp"
@@ -176,8 +177,23 @@ private:
     RateLimiter rate_limiter_;
     IndexTable index_;
     AllowedIps allowed_ips_;
-    std::unordered_map<crypto::PublicKey, std::unique_ptr<Peer>, KeyHash> peers_;
-    std::map<std::uint64_t, Peer*> peers_in_order_;
+    // Peers by public key. A set looked up by key (the key is the peer's own)
+    // rather than a map that would store every key twice.
+    struct PeerKeyHash : KeyHash {
+        using is_transparent = void;
+        using KeyHash::operator();
+        std::size_t operator()(const std::unique_ptr<Peer>& p) const noexcept { return (*this)(p->public_key()); }
+    };
+    struct PeerKeyEqual {
+        using is_transparent = void;
+        static const crypto::PublicKey& key(const crypto::PublicKey& k) { return k; }
+        static const crypto::PublicKey& key(const std::unique_ptr<Peer>& p) { return p->public_key(); }
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const noexcept { return key(a) == key(b); }
+    };
+    std::unordered_set<std::unique_ptr<Peer>, PeerKeyHash, PeerKeyEqual> peers_;
+    Peer* first_in_order_ = nullptr;
+    Peer* last_in_order_ = nullptr;
     std::uint64_t next_serial_ = 0;
     std::set<std::tuple<Duration, std::uint64_t, Peer*>> schedule_;
     std::vector<Peer*> dirty_;  // peers with newly staged packets in this call

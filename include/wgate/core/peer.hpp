@@ -3,13 +3,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
 #include "wgate/core/clock.hpp"
 #include "wgate/core/endpoint.hpp"
 #include "wgate/core/events.hpp"
+#include "wgate/core/staged_queue.hpp"
 #include "wgate/core/timers.hpp"
 #include "wgate/noise/cookie.hpp"
 #include "wgate/noise/handshake.hpp"
@@ -45,6 +45,10 @@ private:
 
     crypto::PublicKey public_key_;
     std::uint64_t serial_;
+    // The Device's list of peers in creation order (16 bytes here instead of
+    // a node of an ordered map per peer).
+    Peer* prev_in_order_ = nullptr;
+    Peer* next_in_order_ = nullptr;
     std::optional<Endpoint> endpoint_;
     std::uint16_t persistent_keepalive_ = 0;
 
@@ -56,7 +60,7 @@ private:
     std::optional<Duration> scheduled_at_;       // our key in the Device's timer schedule
     std::optional<Duration> last_sent_handshake_;  // monotonic
 
-    std::deque<std::vector<std::uint8_t>> staged_;  // waiting for a session
+    StagedQueue staged_;  // waiting for a session
 
     std::uint64_t rx_bytes_ = 0;
     std::uint64_t tx_bytes_ = 0;

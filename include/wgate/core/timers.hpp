@@ -23,11 +23,14 @@ const char* to_string(Timer t);
 
 class PeerTimers {
 public:
-    bool pending(Timer t) const { return deadlines_[index(t)].has_value(); }
-    std::optional<Duration> deadline(Timer t) const { return deadlines_[index(t)]; }
+    bool pending(Timer t) const { return deadlines_[index(t)] != kDisarmed; }
+    std::optional<Duration> deadline(Timer t) const {
+        if (!pending(t)) return std::nullopt;
+        return deadlines_[index(t)];
+    }
     void arm(Timer t, Duration at) { deadlines_[index(t)] = at; }
-    void cancel(Timer t) { deadlines_[index(t)].reset(); }
-    void cancel_all() { deadlines_.fill(std::nullopt); }
+    void cancel(Timer t) { deadlines_[index(t)] = kDisarmed; }
+    void cancel_all() { deadlines_.fill(kDisarmed); }
     std::optional<Duration> earliest() const;
 
     int handshake_attempts = 0;
@@ -36,7 +39,16 @@ public:
 
 private:
     static std::size_t index(Timer t) { return static_cast<std::size_t>(t); }
-    std::array<std::optional<Duration>, kTimerCount> deadlines_{};
+    // A marker rather than std::optional halves the deadlines' size on every
+    // peer; no monotonic time is this far in the past.
+    static constexpr Duration kDisarmed = Duration::min();
+    std::array<Duration, kTimerCount> deadlines_ = disarmed();
+
+    static constexpr std::array<Duration, kTimerCount> disarmed() {
+        std::array<Duration, kTimerCount> all{};
+        all.fill(kDisarmed);
+        return all;
+    }
 };
 
 }  // namespace wgate::core

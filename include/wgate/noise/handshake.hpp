@@ -69,19 +69,24 @@ public:
     Handshake(const Handshake&) = delete;
     Handshake& operator=(const Handshake&) = delete;
 
-    // Per-peer configuration. Recompute after our or their static key changes.
+    // Per-peer configuration. Call again after our or their static key changes.
+    // DH(our static, their static) is computed on first use, not here: loading
+    // 100,000 peers (or changing our key under them) must not cost 100,000
+    // X25519 operations up front.
     void configure(const LocalIdentity& local, const PublicKey& remote_static);
     void set_preshared_key(const PresharedKey& psk) { preshared_key_ = psk; }
     const PresharedKey& preshared_key() const { return preshared_key_; }
     const PublicKey& remote_static() const { return remote_static_; }
-    // False when DH(our static, their static) is all zero: no handshake possible.
-    bool usable() const { return static_static_ok_; }
+    // False without a local key or when DH(our static, their static) is all
+    // zero: no handshake possible. `local` is the identity configure() saw.
+    bool usable(const LocalIdentity& local);
 
     // Initiator, step 1. Fills everything but the MACs.
     HandshakeError create_initiation(const LocalIdentity& local, std::uint32_t local_index,
                                      const crypto::Timestamp& now_tai64n, crypto::Random& random, Initiation& out);
     // Responder, step 1 second half: commits an opened initiation for this peer.
-    HandshakeError consume_initiation(const OpenedInitiation& opened, const Initiation& msg, Duration now);
+    HandshakeError consume_initiation(const LocalIdentity& local, const OpenedInitiation& opened, const Initiation& msg,
+                                      Duration now);
     // Responder, step 2.
     HandshakeError create_response(std::uint32_t local_index, crypto::Random& random, Response& out);
     // Initiator, step 2 (the caller found this handshake by msg.receiver).
@@ -100,8 +105,9 @@ private:
     // Configuration
     PublicKey remote_static_{};
     PresharedKey preshared_key_;
+    enum class StaticStatic : std::uint8_t { unusable, not_computed, computed };
     SymmetricKey static_static_;
-    bool static_static_ok_ = false;
+    StaticStatic static_static_state_ = StaticStatic::unusable;
     // Replay and flood state, kept across handshakes
     crypto::Timestamp latest_timestamp_{};
     std::optional<Duration> last_initiation_consumption_;

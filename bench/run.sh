@@ -39,6 +39,7 @@
 #   BENCH_SECONDS=5       seconds per iperf3 measurement
 #   BENCH_QUICK=1         smoke run: 1 round, 2 s, 100 pings
 #   BENCH_ONLY="tunnel handshake flood scale micro"   parts to run
+#   BENCH_CONFIGS="wgate-wgate wgate-wggo wggo-wggo"  tunnel pairs to run
 #   BENCH_CPU_RATE=200M   rate of the fixed-rate CPU run (iperf3 -b)
 #   BENCH_UDP_RATE=0      offered rate of the UDP runs (iperf3 -b; 0: as fast as
 #                         iperf3 can send, which on 2 CPUs competes with the daemons)
@@ -87,7 +88,7 @@ if [[ ${BENCH_PIN:-1} == 1 ]] && ((NCPU >= 2)); then
 else
 	CPU_DAEMON="" CPU_LOAD="" LOAD_PIN=()
 fi
-CONFIGS=(wgate-wgate wgate-wggo wggo-wggo)
+read -r -a CONFIGS <<<"${BENCH_CONFIGS:-wgate-wgate wgate-wggo wggo-wggo}"
 RAW=$WGB_DIR/raw.jsonl
 : >"$RAW"
 ROUND=0
@@ -233,7 +234,9 @@ tcp_run() {
 
 # udp_run CONFIG NAME DATAGRAM_SIZE: received packets/s and loss at full speed.
 udp_run() {
-	local config=$1 metric=$2 payload=$(($3 - 8)) out packets lost pct secs
+	local config=$1 metric=$2 payload=$(($3 - 8)) out packets lost pct secs pid_a pid_b a0 b0 a1 b1
+	pid_a=$(daemon_pid "$IF_A") pid_b=$(daemon_pid "$IF_B")
+	a0=$(cpu_ticks "$pid_a") b0=$(cpu_ticks "$pid_b")
 	if ! iperf -u -b "$UDP_RATE" -l "$payload"; then
 		log "  $config $metric: iperf3 failed: $(jfield "$WGB_DIR/iperf.json" error | head -c 200)"
 		record "$config" "${metric}_kpps" null
@@ -244,9 +247,11 @@ udp_run() {
 	out=$(jfield "$WGB_DIR/iperf.json" end.sum_received.packets end.sum_received.lost_packets \
 		end.sum_received.lost_percent end.sum_received.seconds)
 	read -r packets lost pct secs <<<"$out"
+	a1=$(cpu_ticks "$pid_a") b1=$(cpu_ticks "$pid_b")
 	record "$config" "${metric}_kpps" "$(awk -v p="$packets" -v l="$lost" -v s="$secs" 'BEGIN { printf "%.2f", (p - l) / s / 1000 }')"
 	record "$config" "${metric}_loss_pct" "$(awk -v x="$pct" 'BEGIN { printf "%.2f", x }')"
-	log "  $config $metric: $(awk -v p="$packets" -v l="$lost" -v s="$secs" 'BEGIN { printf "%.0f", (p - l) / s }') pps received, loss $(printf "%.1f" "$pct") %"
+	log "  $config $metric: $(awk -v p="$packets" -v l="$lost" -v s="$secs" 'BEGIN { printf "%.0f", (p - l) / s }') pps received, loss $(printf "%.1f" "$pct") %," \
+		"CPU sender $(((a1 - a0) * 1000 / CLK_TCK)) ms, receiver $(((b1 - b0) * 1000 / CLK_TCK)) ms"
 }
 
 # ping_run CONFIG NAME: p50/p99 RTT (ms) of PINGS pings 10 ms apart.

@@ -121,6 +121,7 @@ EventLoop::EventLoop(Tun tun, UdpSockets udp, Fd control_listener, std::string c
                    std::vector<std::uint8_t>(65536 + (tun_.vnet_hdr() ? kVnetHdrSize : 0))) {
     control_acceptor_.assign(asio::local::stream_protocol(), control_listener.release());
     control_inode_ = inode_of(control_path_);
+    coalescer_.set_udp(tun_.uso());
     if (const unsigned mtu = interface_mtu(tun_.name())) device_.set_mtu(mtu);
     watch_udp_sockets();
     // The TUN starts down; rtnetlink tells us when it comes up.
@@ -142,6 +143,9 @@ int EventLoop::run() {
     probe();
     logger_.info("Interface {} is running (UDP port {})", tun_.name(), udp_.port());
     io_.run();
+    logger_.info("Offload: {} TUN super-packets split, {} packets merged into TUN super-packets, "
+                 "{} datagrams sent by UDP GSO, {} received by UDP GRO",
+                 tso_.super_packets(), coalescer_.merged(), udp_.gso_datagrams(), udp_.gro_datagrams());
     return exit_code_;
 }
 

@@ -11,6 +11,8 @@ constexpr std::uint8_t kTcpFin = 0x01;
 constexpr std::uint8_t kTcpPsh = 0x08;
 constexpr std::uint8_t kTcpCwr = 0x80;
 constexpr std::uint8_t kProtoTcp = 6;
+constexpr std::uint8_t kProtoUdp = 17;
+constexpr std::size_t kUdpHeader = 8;
 
 std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 std::uint32_t get32(const std::uint8_t* p) {
@@ -94,6 +96,7 @@ bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<con
         out.emplace_back(p, size);
         return true;
     }
+    if (gso == kGsoUdpL4) return split_udp(h, p, size, out);
     if (gso != kGsoTcpV4 && gso != kGsoTcpV6) return bad();
     if (h.gso_size == 0 || h.hdr_len > size || size < 20) return bad();
     const unsigned version = p[0] >> 4;
@@ -163,6 +166,73 @@ bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<con
         store_checksum(tcp + 16, checksum_add(checksum_add(0, pseudo, pseudo_len), tcp, n - ip_len));
         out.emplace_back(s, n);
     }
+    ++super_packets_;
+    return true;
+}
+
+// A UDP super-packet (USO): every segment gets the IP and UDP headers with
+// its own lengths, IPv4 ID and checksums, as the kernel's own segmentation does.
+bool TsoSplitter::split_udp(const VnetHdr& h, std::uint8_t* p, std::size_t size,
+                            std::vector<std::span<const std::uint8_t>>& out) {
+    if (h.gso_size == 0 || size < 20) return bad();
+    const unsigned version = p[0] >> 4;
+    std::size_t ip_len;
+    if (version == 4) {
+        ip_len = std::size_t{p[0]} % 16 * 4;
+        if (ip_len < 20 || p[9] != kProtoUdp) return bad();
+    } else if (version == 6) {
+        if (size < 40) return bad();
+        if (p[6] == kProtoUdp)
+            ip_len = 40;
+        else if ((h.flags & kVnetNeedsCsum) && h.csum_start >= 40)
+            ip_len = h.csum_start;  // extension headers: trust the kernel's UDP offset
+        else
+            return bad();
+    } else {
+        return bad();
+    }
+    const bool v4 = version == 4;
+    const std::size_t hdr = ip_len + kUdpHeader;
+    if (size < hdr) return bad();
+    const std::size_t payload = size - hdr;
+    const std::size_t mss = h.gso_size;
+    const std::size_t segments = payload == 0 ? 1 : (payload + mss - 1) / mss;
+    const std::uint16_t id = v4 ? get16(p + 4) : 0;
+    for (std::size_t i = 0; i < segments; ++i) {
+        const std::size_t off = i * mss;
+        const std::size_t len = std::min(mss, payload - std::min(payload, off));
+        const std::size_t n = hdr + len;
+        std::uint8_t* s = arena_.alloc(n);
+        std::memcpy(s, p, hdr);
+        std::memcpy(s + hdr, p + hdr + off, len);
+        const auto udp_len = static_cast<std::uint32_t>(n - ip_len);
+        std::uint8_t pseudo[40];
+        std::size_t pseudo_len;
+        if (v4) {
+            put16(s + 2, static_cast<std::uint32_t>(n));
+            put16(s + 4, static_cast<std::uint16_t>(id + i));
+            s[10] = s[11] = 0;
+            store_checksum(s + 10, checksum_add(0, s, ip_len));
+            std::memcpy(pseudo, s + 12, 8);
+            pseudo[8] = 0;
+            pseudo[9] = kProtoUdp;
+            put16(pseudo + 10, udp_len);
+            pseudo_len = 12;
+        } else {
+            put16(s + 4, static_cast<std::uint32_t>(n - 40));
+            std::memcpy(pseudo, s + 8, 32);
+            put32(pseudo + 32, udp_len);
+            pseudo[36] = pseudo[37] = pseudo[38] = 0;
+            pseudo[39] = kProtoUdp;
+            pseudo_len = 40;
+        }
+        std::uint8_t* udp = s + ip_len;
+        put16(udp + 4, udp_len);
+        udp[6] = udp[7] = 0;
+        store_checksum(udp + 6, checksum_add(checksum_add(0, pseudo, pseudo_len), udp, udp_len), true);
+        out.emplace_back(s, n);
+    }
+    ++super_packets_;
     return true;
 }
 
@@ -230,37 +300,107 @@ bool continues(std::span<const std::uint8_t> first, const Segment& f, std::span<
            std::memcmp(&first[t + 20], &next[t + 20], f.hdr_len - t - 20) == 0;
 }
 
+// One UDP datagram that may join a USO group.
+struct Datagram {
+    bool v4 = false;
+    std::size_t ip_len = 0;
+    std::size_t payload = 0;
+    std::uint16_t id = 0;
+    bool df = false;
+};
+
+bool parse_datagram(std::span<const std::uint8_t> p, Datagram& d) {
+    if (p.size() < 28) return false;
+    const unsigned version = p[0] >> 4;
+    if (version == 4) {
+        if (p[0] != 0x45 || p[9] != kProtoUdp || get16(&p[2]) != p.size()) return false;
+        if ((get16(&p[6]) & 0x3fff) != 0) return false;  // a fragment
+        d.v4 = true;
+        d.ip_len = 20;
+        d.id = get16(&p[4]);
+        d.df = (p[6] & 0x40) != 0;
+    } else if (version == 6) {
+        if (p.size() < 48 || p[6] != kProtoUdp || get16(&p[4]) + 40u != p.size()) return false;
+        d.v4 = false;
+        d.ip_len = 40;
+    } else {
+        return false;
+    }
+    if (get16(&p[d.ip_len + 4]) != p.size() - d.ip_len) return false;
+    d.payload = p.size() - d.ip_len - kUdpHeader;
+    return d.payload > 0;
+}
+
+// Same addresses, ports and the IP fields every segment will copy.
+bool same_udp_flow(std::span<const std::uint8_t> first, const Datagram& f, std::span<const std::uint8_t> next,
+                   const Datagram& n) {
+    if (n.v4 != f.v4) return false;
+    if (f.v4) {
+        if (first[1] != next[1] || first[6] != next[6] || first[8] != next[8] ||
+            std::memcmp(&first[12], &next[12], 8) != 0)
+            return false;
+    } else {
+        if (std::memcmp(&first[0], &next[0], 4) != 0 || first[7] != next[7] || std::memcmp(&first[8], &next[8], 32) != 0)
+            return false;
+    }
+    return std::memcmp(&first[f.ip_len], &next[f.ip_len], 4) == 0;
+}
+
+constexpr std::size_t kMaxUdpSegments = 64;  // UDP_MAX_SEGMENTS
+
 }  // namespace
 
-void TcpCoalescer::coalesce(std::span<const std::span<const std::uint8_t>> packets, std::vector<Item>& out) {
+void TunCoalescer::coalesce(std::span<const std::span<const std::uint8_t>> packets, std::vector<Item>& out) {
+    enum class Kind { none, tcp, udp };
     std::size_t start = 0;  // the open group: packets[start, i)
+    Kind open = Kind::none;
     Segment first{}, last{};
-    bool open = false;
+    Datagram dfirst{}, dlast{};
     std::size_t total = 0;
+    const auto close = [&](std::size_t end) {
+        const auto group = packets.subspan(start, end - start);
+        if (open == Kind::tcp) emit_tcp(group, out);
+        if (open == Kind::udp) emit_udp(group, out);
+        open = Kind::none;
+    };
     for (std::size_t i = 0; i < packets.size(); ++i) {
         Segment s;
-        const bool candidate = parse_segment(packets[i], s);
-        if (open && candidate && s.payload <= first.payload && last.payload == first.payload &&
+        Datagram d;
+        const bool tcp = parse_segment(packets[i], s);
+        const bool udp = !tcp && udp_ && parse_datagram(packets[i], d);
+        if (open == Kind::tcp && tcp && s.payload <= first.payload && last.payload == first.payload &&
             (last.flags & kTcpPsh) == 0 && total + s.payload <= kMaxMerged &&
             continues(packets[start], first, packets[i], s, last.seq + static_cast<std::uint32_t>(last.payload))) {
             total += s.payload;
             last = s;
             continue;
         }
-        if (open) emit(packets.subspan(start, i - start), out);
-        open = candidate;
+        if (open == Kind::udp && udp && d.payload <= dfirst.payload && dlast.payload == dfirst.payload &&
+            i - start < kMaxUdpSegments && total + d.payload <= kMaxMerged &&
+            (!d.v4 || d.df || d.id == static_cast<std::uint16_t>(dlast.id + 1)) &&
+            same_udp_flow(packets[start], dfirst, packets[i], d)) {
+            total += d.payload;
+            dlast = d;
+            continue;
+        }
+        close(i);
         start = i;
-        if (candidate) {
+        if (tcp) {
+            open = Kind::tcp;
             first = last = s;
             total = s.hdr_len + s.payload;
+        } else if (udp) {
+            open = Kind::udp;
+            dfirst = dlast = d;
+            total = d.ip_len + kUdpHeader + d.payload;
         } else {
             out.push_back({VnetHdr{}, packets[i]});
         }
     }
-    if (open) emit(packets.subspan(start), out);
+    close(packets.size());
 }
 
-void TcpCoalescer::emit(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out) {
+void TunCoalescer::emit_tcp(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out) {
     if (group.size() == 1) {
         out.push_back({VnetHdr{}, group[0]});
         return;
@@ -308,6 +448,59 @@ void TcpCoalescer::emit(std::span<const std::span<const std::uint8_t>> group, st
     h.gso_size = static_cast<std::uint16_t>(f.payload);
     h.csum_start = static_cast<std::uint16_t>(f.ip_len);
     h.csum_offset = 16;
+    out.push_back({h, {m, n}});
+    merged_ += group.size();
+}
+
+void TunCoalescer::emit_udp(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out) {
+    if (group.size() == 1) {
+        out.push_back({VnetHdr{}, group[0]});
+        return;
+    }
+    Datagram f;
+    parse_datagram(group[0], f);
+    const std::size_t hdr = f.ip_len + kUdpHeader;
+    std::size_t n = hdr;
+    for (const auto& p : group) n += p.size() - hdr;
+    std::uint8_t* m = arena_.alloc(n);
+    std::memcpy(m, group[0].data(), hdr);
+    std::size_t at = hdr;
+    for (const auto& p : group) {
+        std::memcpy(m + at, p.data() + hdr, p.size() - hdr);
+        at += p.size() - hdr;
+    }
+    const auto udp_len = static_cast<std::uint32_t>(n - f.ip_len);
+    std::uint8_t pseudo[40];
+    std::size_t pseudo_len;
+    if (f.v4) {
+        put16(m + 2, static_cast<std::uint32_t>(n));
+        m[10] = m[11] = 0;
+        store_checksum(m + 10, checksum_add(0, m, 20));
+        std::memcpy(pseudo, m + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = kProtoUdp;
+        put16(pseudo + 10, udp_len);
+        pseudo_len = 12;
+    } else {
+        put16(m + 4, static_cast<std::uint32_t>(n - 40));
+        std::memcpy(pseudo, m + 8, 32);
+        put32(pseudo + 32, udp_len);
+        pseudo[36] = pseudo[37] = pseudo[38] = 0;
+        pseudo[39] = kProtoUdp;
+        pseudo_len = 40;
+    }
+    std::uint8_t* udp = m + f.ip_len;
+    put16(udp + 4, udp_len);
+    // CHECKSUM_PARTIAL: the pseudo-header sum; the kernel adjusts it per segment.
+    const std::uint16_t partial = checksum_fold(checksum_add(0, pseudo, pseudo_len));
+    std::memcpy(udp + 6, &partial, 2);
+    VnetHdr h;
+    h.flags = kVnetNeedsCsum;
+    h.gso_type = kGsoUdpL4;
+    h.hdr_len = static_cast<std::uint16_t>(hdr);
+    h.gso_size = static_cast<std::uint16_t>(f.payload);
+    h.csum_start = static_cast<std::uint16_t>(f.ip_len);
+    h.csum_offset = 6;
     out.push_back({h, {m, n}});
     merged_ += group.size();
 }

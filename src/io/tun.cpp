@@ -55,7 +55,11 @@ Tun Tun::open(const std::string& name, unsigned mtu, bool offload) {
         if (::ioctl(tun.fd_.get(), TUNSETVNETHDRSZ, &hdr_size) < 0) throw error(errno, "setting the TUN vnet header size");
         tun.vnet_hdr_ = true;
         // Without these the kernel segments and checksums itself: still correct.
-        (void)::ioctl(tun.fd_.get(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+        // USO is newer than Debian 12's headers; older kernels refuse it.
+        constexpr unsigned kTunUso4 = 0x20, kTunUso6 = 0x40;  // TUN_F_USO4, TUN_F_USO6
+        constexpr unsigned kTcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+        tun.uso_ = ::ioctl(tun.fd_.get(), TUNSETOFFLOAD, kTcp | kTunUso4 | kTunUso6) == 0;
+        if (!tun.uso_) (void)::ioctl(tun.fd_.get(), TUNSETOFFLOAD, kTcp);
     }
     tun.name_ = ifr.ifr_name;
     tun.ifindex_ = static_cast<int>(if_nametoindex(tun.name_.c_str()));

@@ -35,7 +35,8 @@ Fd make_socket(int family, std::uint16_t port, std::uint32_t fwmark, bool gro, i
         ::setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     }
     // Big buffers absorb bursts between event-loop turns.
-    const int size = 4 << 20;
+    int size = 4 << 20;
+    if (const char* e = getenv("WGATE_UDP_BUFFER")) size = atoi(e);
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
     if (fwmark) ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark);
@@ -222,6 +223,7 @@ std::size_t UdpSockets::receive(int fd, std::vector<core::ReceivedDatagram>& out
             for (std::size_t off = 0; off < msgs[i].msg_len; off += segment) {
                 d.bytes = {buffers_[i].data() + off, std::min<std::size_t>(segment, msgs[i].msg_len - off)};
                 out.push_back(d);
+                ++gro_datagrams_;
             }
             continue;
         }
@@ -294,6 +296,7 @@ void UdpSockets::send_family_gso(int fd, std::vector<const core::Datagram*>& lis
                 const auto size16 = static_cast<std::uint16_t>(segment);
                 std::memcpy(CMSG_DATA(c), &size16, sizeof size16);
                 clen += CMSG_SPACE(sizeof(std::uint16_t));
+                gso_datagrams_ += j - i;
             }
             msgs[m].msg_hdr.msg_control = clen ? control[m] : nullptr;
             msgs[m].msg_hdr.msg_controllen = clen;

@@ -335,8 +335,8 @@ void check_round_trip(bool v4, std::size_t options) {
     for (std::uint16_t i = 0; i < 5; ++i)
         packets.push_back(data_segment(v4, options, i == 4 ? 333 : mss, i * 1000u, static_cast<std::uint16_t>(100 + i),
                                        i == 4 ? kAck | kPsh : kAck));
-    TcpCoalescer coalescer;
-    std::vector<TcpCoalescer::Item> out;
+    TunCoalescer coalescer;
+    std::vector<TunCoalescer::Item> out;
     const auto spans = spans_of(packets);
     coalescer.coalesce(spans, out);
     ASSERT_EQ(out.size(), 1u);
@@ -371,14 +371,14 @@ void check_round_trip(bool v4, std::size_t options) {
     EXPECT_EQ(coalescer.merged(), 5u);
 }
 
-TEST(TcpCoalescer, RoundTripsThroughTheSplitter) {
+TEST(TunCoalescer, RoundTripsThroughTheSplitter) {
     check_round_trip(true, 0);
     check_round_trip(true, 12);
     check_round_trip(false, 0);
     check_round_trip(false, 12);
 }
 
-TEST(TcpCoalescer, KeepsUnmergeablePacketsInOrder) {
+TEST(TunCoalescer, KeepsUnmergeablePacketsInOrder) {
     std::vector<Bytes> packets;
     packets.push_back(data_segment(true, 0, 1000, 0, 1));
     packets.push_back(data_segment(true, 0, 1000, 1000, 2));
@@ -395,8 +395,8 @@ TEST(TcpCoalescer, KeepsUnmergeablePacketsInOrder) {
     packets.push_back(data_segment(false, 0, 1000, 7500, 0));  // other family
     packets.push_back(udp_packet(true, 100, 1));
     packets.push_back(Bytes{0x45, 0});  // junk
-    TcpCoalescer coalescer;
-    std::vector<TcpCoalescer::Item> out;
+    TunCoalescer coalescer;
+    std::vector<TunCoalescer::Item> out;
     const auto spans = spans_of(packets);
     coalescer.coalesce(spans, out);
     ASSERT_EQ(out.size(), packets.size() - 1);  // only the first two merge
@@ -409,11 +409,11 @@ TEST(TcpCoalescer, KeepsUnmergeablePacketsInOrder) {
     }
 }
 
-TEST(TcpCoalescer, StaysWithin64KiB) {
+TEST(TunCoalescer, StaysWithin64KiB) {
     std::vector<Bytes> packets;
     for (std::uint32_t i = 0; i < 100; ++i) packets.push_back(data_segment(true, 0, 1400, i * 1400, 0));
-    TcpCoalescer coalescer;
-    std::vector<TcpCoalescer::Item> out;
+    TunCoalescer coalescer;
+    std::vector<TunCoalescer::Item> out;
     const auto spans = spans_of(packets);
     coalescer.coalesce(spans, out);
     std::size_t segments = 0;
@@ -423,6 +423,185 @@ TEST(TcpCoalescer, StaysWithin64KiB) {
     }
     EXPECT_EQ(segments, 100u);
     EXPECT_EQ(out.size(), 3u);  // 46 + 46 + 8
+}
+
+// A datagram of one UDP flow as the sender's stack sent it: full checksum.
+Bytes udp_datagram(bool v4, std::size_t payload, std::uint16_t id, std::uint8_t seed, bool df = true) {
+    Bytes p = udp_packet(v4, payload, 0);
+    const std::size_t ip = v4 ? 20 : 40;
+    for (std::size_t i = 0; i < payload; ++i) p[ip + 8 + i] = static_cast<std::uint8_t>(seed + i * 11);
+    if (v4) {
+        put16(&p[4], id);
+        p[6] = df ? 0x40 : 0;
+        put16(&p[10], 0);
+        put16(&p[10], static_cast<std::uint16_t>(~ref_fold(ref_sum(p.data(), 20))));
+    }
+    put16(&p[ip + 6], 0);
+    std::uint16_t c = static_cast<std::uint16_t>(~ref_fold(ref_sum(p.data() + ip, p.size() - ip, ref_pseudo(p, ip, 17))));
+    put16(&p[ip + 6], c == 0 ? 0xffff : c);
+    return p;
+}
+
+TEST(Tso, SegmentsUdpSuperPackets) {
+    for (const bool v4 : {true, false}) {
+        const std::size_t ip = v4 ? 20 : 40;
+        // As the kernel hands it over: lengths of the whole, the checksum
+        // field holding the pseudo-header sum.
+        Bytes whole = udp_packet(v4, 2500, 0x33);
+        if (v4) put16(&whole[4], 0xfffe);  // the IPv4 ID wraps
+        Bytes f = frame(whole, kVnetNeedsCsum, kGsoUdpL4, 1000, static_cast<std::uint16_t>(ip), 6,
+                        static_cast<std::uint16_t>(ip + 8));
+        TsoSplitter splitter;
+        std::vector<std::span<const std::uint8_t>> out;
+        ASSERT_TRUE(splitter.split(f, out));
+        ASSERT_EQ(out.size(), 3u);
+        EXPECT_EQ(splitter.super_packets(), 1u);
+        const std::size_t sizes[] = {1000, 1000, 500};
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const Bytes s(out[i].begin(), out[i].end());
+            ASSERT_EQ(s.size(), ip + 8 + sizes[i]) << i;
+            EXPECT_EQ(get16(&s[ip + 4]), 8 + sizes[i]) << "UDP length " << i;
+            EXPECT_TRUE(l4_ok(s, ip, 17)) << v4 << " " << i;
+            if (v4) {
+                EXPECT_EQ(get16(&s[2]), s.size());
+                EXPECT_EQ(get16(&s[4]), static_cast<std::uint16_t>(0xfffe + i));
+                EXPECT_EQ(ref_fold(ref_sum(s.data(), 20)), 0xffff);
+            } else {
+                EXPECT_EQ(get16(&s[4]), s.size() - 40);
+            }
+            EXPECT_TRUE(std::all_of(s.begin() + static_cast<std::ptrdiff_t>(ip + 8), s.end(),
+                                    [](std::uint8_t b) { return b == 0x33; }));
+        }
+    }
+}
+
+TEST(Tso, RejectsMalformedUdpSuperPackets) {
+    TsoSplitter splitter;
+    std::vector<std::span<const std::uint8_t>> out;
+    const Bytes udp4 = udp_packet(true, 3000, 1);
+    Bytes tcp_inside = udp4;
+    tcp_inside[9] = 6;
+    std::vector<Bytes> bad = {
+        frame(udp4, kVnetNeedsCsum, kGsoUdpL4, 0, 20, 6),                                  // gso_size 0
+        frame(tcp_inside, kVnetNeedsCsum, kGsoUdpL4, 1000, 20, 6),                         // not UDP
+        frame(Bytes(udp4.begin(), udp4.begin() + 24), kVnetNeedsCsum, kGsoUdpL4, 1000, 20, 6),  // UDP header cut
+        frame(Bytes(3000, 0x55), kVnetNeedsCsum, kGsoUdpL4, 1000, 20, 6),                  // not IP
+    };
+    for (std::size_t i = 0; i < bad.size(); ++i) EXPECT_FALSE(splitter.split(bad[i], out)) << i;
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(splitter.malformed(), bad.size());
+    EXPECT_EQ(splitter.super_packets(), 0u);
+}
+
+// Coalesced UDP, split again as the kernel would: byte for byte the datagrams.
+TEST(TunCoalescer, UdpRoundTripsThroughTheSplitter) {
+    for (const bool v4 : {true, false}) {
+        SCOPED_TRACE(v4 ? "v4" : "v6");
+        const std::size_t ip = v4 ? 20 : 40;
+        std::vector<Bytes> packets;
+        for (std::uint16_t i = 0; i < 5; ++i)
+            packets.push_back(udp_datagram(v4, i == 4 ? 333 : 1000, static_cast<std::uint16_t>(0xfffe + i),
+                                           static_cast<std::uint8_t>(i)));
+        TunCoalescer coalescer(true);
+        std::vector<TunCoalescer::Item> out;
+        coalescer.coalesce(spans_of(packets), out);
+        ASSERT_EQ(out.size(), 1u);
+        const auto& item = out[0];
+        EXPECT_EQ(item.hdr.flags, kVnetNeedsCsum);
+        EXPECT_EQ(item.hdr.gso_type, kGsoUdpL4);
+        EXPECT_EQ(item.hdr.gso_size, 1000);
+        EXPECT_EQ(item.hdr.csum_start, ip);
+        EXPECT_EQ(item.hdr.csum_offset, 6);
+        EXPECT_EQ(item.hdr.hdr_len, ip + 8);
+        const Bytes merged(item.bytes.begin(), item.bytes.end());
+        ASSERT_EQ(merged.size(), ip + 8 + 4 * 1000 + 333);
+        EXPECT_EQ(get16(&merged[ip + 4]), merged.size() - ip);
+        EXPECT_EQ(get16(&merged[ip + 6]), ref_fold(ref_pseudo(merged, ip, 17))) << "partial checksum";
+        EXPECT_EQ(coalescer.merged(), 5u);
+
+        Bytes f(kVnetHdrSize + merged.size());
+        std::memcpy(f.data(), &item.hdr, kVnetHdrSize);
+        std::copy(merged.begin(), merged.end(), f.begin() + kVnetHdrSize);
+        TsoSplitter splitter;
+        std::vector<std::span<const std::uint8_t>> back;
+        ASSERT_TRUE(splitter.split(f, back));
+        ASSERT_EQ(back.size(), packets.size());
+        for (std::size_t i = 0; i < back.size(); ++i)
+            EXPECT_TRUE(std::equal(back[i].begin(), back[i].end(), packets[i].begin(), packets[i].end())) << i;
+    }
+}
+
+TEST(TunCoalescer, UdpOnlyWhenTheTunTakesIt) {
+    std::vector<Bytes> packets;
+    for (std::uint16_t i = 0; i < 4; ++i) packets.push_back(udp_datagram(true, 1000, i, 0));
+    TunCoalescer coalescer;  // USO off
+    std::vector<TunCoalescer::Item> out;
+    coalescer.coalesce(spans_of(packets), out);
+    ASSERT_EQ(out.size(), 4u);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        EXPECT_EQ(out[i].hdr.gso_type, kGsoNone);
+        EXPECT_EQ(out[i].bytes.data(), packets[i].data());
+    }
+    out.clear();
+    coalescer.set_udp(true);
+    coalescer.coalesce(spans_of(packets), out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].hdr.gso_type, kGsoUdpL4);
+}
+
+TEST(TunCoalescer, UdpKeepsUnmergeableDatagramsInOrder) {
+    std::vector<Bytes> packets;
+    packets.push_back(udp_datagram(true, 1000, 1, 0));
+    packets.push_back(udp_datagram(true, 1000, 2, 0));            // merges with the first
+    Bytes other_port = udp_datagram(true, 1000, 3, 0);
+    other_port[20 + 2] ^= 1;
+    packets.push_back(other_port);                                 // another flow
+    packets.push_back(udp_datagram(true, 500, 4, 0));             // shorter: starts a group...
+    packets.push_back(udp_datagram(true, 1000, 5, 0));            // ...that a longer one cannot join
+    packets.push_back(udp_datagram(true, 1000, 7, 0, false));     // no DF and IDs 7, 9: not consecutive
+    packets.push_back(udp_datagram(true, 1000, 9, 0, false));
+    packets.push_back(data_segment(true, 0, 1000, 0, 1));          // TCP in between
+    packets.push_back(udp_datagram(false, 1000, 0, 0));           // other family
+    packets.push_back(udp_datagram(true, 1000, 10, 0));
+    TunCoalescer coalescer(true);
+    std::vector<TunCoalescer::Item> out;
+    coalescer.coalesce(spans_of(packets), out);
+    ASSERT_EQ(out.size(), packets.size() - 1);  // only the first two merge
+    EXPECT_EQ(out[0].hdr.gso_type, kGsoUdpL4);
+    EXPECT_EQ(out[0].bytes.size(), 28u + 2000);
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        EXPECT_EQ(out[i].hdr.gso_type, kGsoNone) << i;
+        EXPECT_EQ(out[i].bytes.data(), packets[i + 1].data()) << i;  // unchanged, not copied
+    }
+}
+
+TEST(TunCoalescer, UdpWithoutDfMergesWithConsecutiveIds) {
+    std::vector<Bytes> packets;
+    for (std::uint16_t i = 0; i < 3; ++i) packets.push_back(udp_datagram(true, 1000, static_cast<std::uint16_t>(0xffff + i), 0, false));
+    TunCoalescer coalescer(true);
+    std::vector<TunCoalescer::Item> out;
+    coalescer.coalesce(spans_of(packets), out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].hdr.gso_type, kGsoUdpL4);
+}
+
+TEST(TunCoalescer, UdpAtMost64SegmentsAnd64KiB) {
+    for (const std::size_t payload : {100u, 1400u}) {
+        std::vector<Bytes> packets;
+        for (std::uint16_t i = 0; i < 150; ++i) packets.push_back(udp_datagram(true, payload, i, 0));
+        TunCoalescer coalescer(true);
+        std::vector<TunCoalescer::Item> out;
+        coalescer.coalesce(spans_of(packets), out);
+        std::size_t datagrams = 0;
+        for (const auto& item : out) {
+            EXPECT_LE(item.bytes.size(), 65535u);
+            const std::size_t n = item.hdr.gso_type == kGsoNone ? 1 : (item.bytes.size() - 28) / payload;
+            EXPECT_LE(n, 64u);
+            datagrams += n;
+        }
+        EXPECT_EQ(datagrams, 150u) << payload;
+        EXPECT_EQ(out.size(), payload == 100 ? 3u : 4u) << payload;  // 64+64+22; 46+46+46+12
+    }
 }
 
 }  // namespace

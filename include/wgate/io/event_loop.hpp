@@ -136,9 +136,9 @@ private:
     std::vector<std::size_t> tun_sizes_;
     std::vector<std::span<const std::uint8_t>> tun_spans_;
     TsoSplitter tso_;  // offload path: TUN reads carry a vnet header and may be super-packets
-    TcpCoalescer coalescer_;  // offload path: decrypted TCP segments go to the TUN merged
+    TunCoalescer coalescer_;  // offload path: decrypted TCP segments go to the TUN merged
     std::vector<std::span<const std::uint8_t>> to_tun_spans_;
-    std::vector<TcpCoalescer::Item> to_tun_items_;
+    std::vector<TunCoalescer::Item> to_tun_items_;
     std::vector<core::ReceivedDatagram> received_;
     std::vector<core::IpAddress> lost_sources_;
     PeerNames names_;

@@ -1,8 +1,9 @@
 // TUN offload helpers (the offload path; off with WGATE_OFFLOAD=0): a TUN opened with
 // IFF_VNET_HDR hands us a virtio_net_hdr before every packet, and with
-// TUNSETOFFLOAD the packet may be a TCP super-packet (TSO) or lack its
-// transport checksum. TsoSplitter turns such a read into the plain IP packets
-// the core expects. Pure: no IO, so it is unit-tested directly.
+// TUNSETOFFLOAD the packet may be a TCP super-packet (TSO), a UDP one (USO,
+// kernels from 6.2) or lack its transport checksum. TsoSplitter turns such a
+// read into the plain IP packets the core expects; TunCoalescer goes the
+// other way. Pure: no IO, so they are unit-tested directly.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,7 @@ inline constexpr std::uint8_t kGsoNone = 0;        // VIRTIO_NET_HDR_GSO_NONE
 inline constexpr std::uint8_t kGsoTcpV4 = 1;       // VIRTIO_NET_HDR_GSO_TCPV4
 inline constexpr std::uint8_t kGsoUdp = 3;         // VIRTIO_NET_HDR_GSO_UDP
 inline constexpr std::uint8_t kGsoTcpV6 = 4;       // VIRTIO_NET_HDR_GSO_TCPV6
+inline constexpr std::uint8_t kGsoUdpL4 = 5;       // VIRTIO_NET_HDR_GSO_UDP_L4 (USO)
 inline constexpr std::uint8_t kGsoEcn = 0x80;      // VIRTIO_NET_HDR_GSO_ECN
 
 // RFC 1071 ones-complement sum helpers, byte-order independent: sums are
@@ -64,38 +66,49 @@ public:
     // Recycles the arena: spans produced by split() become invalid.
     void reset() { arena_.reset(); }
     std::uint64_t malformed() const { return malformed_; }
+    std::uint64_t super_packets() const { return super_packets_; }  // TSO/USO reads split
 
 private:
     bool bad() {
         ++malformed_;
         return false;
     }
+    bool split_udp(const VnetHdr& h, std::uint8_t* p, std::size_t size, std::vector<std::span<const std::uint8_t>>& out);
 
     PacketArena arena_;
     std::uint64_t malformed_ = 0;
+    std::uint64_t super_packets_ = 0;
 };
 
-// The way back (like GRO): consecutive TCP segments of one flow, as the core
+// The way back (like GRO): consecutive packets of one flow, as the core
 // decrypted them, merged into one super-packet that the kernel takes in a
-// single TUN write (virtio_net_hdr GSO TCPV4/TCPV6 + NEEDS_CSUM). Only
-// plain in-order data segments (ACK, optionally PSH on the last) merge; all
-// else passes through unchanged, in order.
-class TcpCoalescer {
+// single TUN write and splits again (virtio_net_hdr + NEEDS_CSUM):
+// - TCP (GSO TCPV4/TCPV6): plain in-order data segments (ACK, optionally PSH
+//   on the last);
+// - UDP (GSO UDP_L4), only when the TUN accepted USO: datagrams of equal size
+//   (the last may be shorter), at most 64 (the kernel's UDP_MAX_SEGMENTS),
+//   IPv4 ones with DF set or consecutive IDs (segmenting renumbers them).
+// All else passes through unchanged, in order.
+class TunCoalescer {
 public:
     struct Item {
         VnetHdr hdr;  // all zero for a packet written as is
         std::span<const std::uint8_t> bytes;
     };
+    explicit TunCoalescer(bool udp = false) : udp_(udp) {}
+    void set_udp(bool on) { udp_ = on; }
     // Appends what to write to `out`, in the order of `packets`. Merged
     // packets live in the arena until reset().
     void coalesce(std::span<const std::span<const std::uint8_t>> packets, std::vector<Item>& out);
     void reset() { arena_.reset(); }
-    std::uint64_t merged() const { return merged_; }  // segments that went into super-packets
+    std::uint64_t merged() const { return merged_; }  // packets that went into super-packets
 
 private:
-    void emit(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out);
+    void emit_tcp(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out);
+    void emit_udp(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out);
 
     PacketArena arena_;
+    bool udp_ = false;
     std::uint64_t merged_ = 0;
 };
 

@@ -37,6 +37,8 @@ public:
     void write(const VnetHdr& hdr, std::span<const std::uint8_t> packet);
     // Whether reads start with, and writes need, a virtio_net_hdr.
     bool vnet_hdr() const { return vnet_hdr_; }
+    // The kernel takes and hands out UDP super-packets too (USO, Linux 6.2+).
+    bool uso() const { return uso_; }
 
     // Whether the interface still exists, asked through the TUN fd itself so
     // it works after the interface moved to another network namespace: a
@@ -48,6 +50,7 @@ private:
     std::string name_;
     int ifindex_ = 0;
     bool vnet_hdr_ = false;
+    bool uso_ = false;
 };
 
 // The offload data path (TUN vnet header with TSO/checksum offload, TCP

@@ -42,6 +42,9 @@ public:
     void send(const core::Batch<core::Datagram>& datagrams, std::vector<core::IpAddress>& lost_sources);
 
     std::uint64_t send_errors() const { return send_errors_; }
+    // Offload at work: datagrams sent inside GSO sends, received inside GRO reads.
+    std::uint64_t gso_datagrams() const { return gso_datagrams_; }
+    std::uint64_t gro_datagrams() const { return gro_datagrams_; }
 
     // offload path: send runs of equal-sized datagrams to one endpoint as a
     // single UDP GSO send (UDP_SEGMENT), and receive coalesced datagrams
@@ -60,6 +63,8 @@ private:
     std::uint32_t fwmark_ = 0;
     std::vector<std::vector<std::uint8_t>> buffers_;
     std::uint64_t send_errors_ = 0;
+    std::uint64_t gso_datagrams_ = 0;
+    std::uint64_t gro_datagrams_ = 0;
     bool offload_ = false;
     bool gso_ = false;            // cleared when the kernel refuses the first GSO send
     bool gso_confirmed_ = false;  // a GSO send went through: later errors are not "unsupported"

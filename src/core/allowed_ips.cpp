@@ -10,12 +10,16 @@
 // Each bound node is also on its peer's doubly linked list (head in
 // peer_heads_, head->peer_prev is the tail), which keeps prefixes_of and
 // remove_by_peer proportional to the peer's own prefixes.
+//
+// Lookups do not walk the trie: compile() flattens a family's trie into an
+// IntervalIndex after it changed, and lookup() searches that.
 #include "wgate/core/allowed_ips.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <type_traits>
 
 namespace wgate::core {
@@ -28,6 +32,10 @@ struct Key128 {
 
 template <unsigned Bits>
 using KeyOf = std::conditional_t<Bits == 32, std::uint32_t, Key128>;
+// The same address as the compiled index keys it. Key128 stays in the trie: a
+// 16-byte-aligned Uint128 would grow every IPv6 node by 8 bytes.
+template <unsigned Bits>
+using IndexKeyOf = std::conditional_t<Bits == 32, std::uint32_t, Uint128>;
 
 std::uint64_t load_be64(const std::uint8_t* p) {
     std::uint64_t v = 0;
@@ -49,6 +57,18 @@ void load(const std::uint8_t* p, std::uint32_t& key) {
 void load(const std::uint8_t* p, Key128& key) {
     key.hi = load_be64(p);
     key.lo = load_be64(p + 8);
+}
+
+void load(const std::uint8_t* p, Uint128& key) {
+    key = (Uint128{load_be64(p)} << 64) | load_be64(p + 8);
+}
+
+std::uint32_t index_key(std::uint32_t key) {
+    return key;
+}
+
+Uint128 index_key(const Key128& key) {
+    return (Uint128{key.hi} << 64) | key.lo;
 }
 
 void store(std::uint32_t key, std::uint8_t* p) {
@@ -131,6 +151,29 @@ struct AllowedIps::Impl {
     }
 
     template <unsigned Bits>
+    static const TrieNode<Bits>* root(const AllowedIps& table) {
+        if constexpr (Bits == 32) {
+            return table.root4_;
+        } else {
+            return table.root6_;
+        }
+    }
+
+    template <unsigned Bits>
+    static Compiled<IndexKeyOf<Bits>>& compiled(const AllowedIps& table) {
+        if constexpr (Bits == 32) {
+            return table.compiled4_;
+        } else {
+            return table.compiled6_;
+        }
+    }
+
+    // Called by every change of a binding: bind, remove, remove_by_peer.
+    static void mark_stale(const AllowedIps& table, const Node* node) {
+        (node->is_v6 ? table.compiled6_.stale : table.compiled4_.stale) = true;
+    }
+
+    template <unsigned Bits>
     static std::unique_ptr<TrieNode<Bits>> make_node(const KeyOf<Bits>& key, unsigned cidr) {
         auto node = std::make_unique<TrieNode<Bits>>();
         node->key = key;
@@ -178,6 +221,7 @@ struct AllowedIps::Impl {
     // Binds node to peer. The caller has already made sure peer's list entry
     // exists (`head`), so nothing here can throw half-way.
     static void bind(AllowedIps& table, Node* node, Peer* peer, Node*& head) {
+        mark_stale(table, node);
         if (node->peer == nullptr) {
             ++table.size_;
         } else {
@@ -272,7 +316,62 @@ struct AllowedIps::Impl {
     }
 
     template <unsigned Bits>
-    static Peer* lookup(const TrieNode<Bits>* node, const KeyOf<Bits>& key) {
+    static IndexKeyOf<Bits> last_address(const TrieNode<Bits>* node) {
+        using K = IndexKeyOf<Bits>;
+        return index_key(node->key) | (node->cidr == Bits ? K{0} : ~K{0} >> node->cidr);
+    }
+
+    // Appends the intervals of node's prefix to index, `outer` being the peer
+    // of the closest bound prefix above it. The current peer when a node is
+    // entered is always `outer`. Recursion depth is at most Bits + 1 (the
+    // cidr grows down the trie).
+    template <unsigned Bits>
+    static void flatten(const TrieNode<Bits>* node, Peer* outer, IntervalIndex<IndexKeyOf<Bits>>& index) {
+        using K = IndexKeyOf<Bits>;
+        Peer* here = node->peer != nullptr ? node->peer : outer;
+        index.set_from(index_key(node->key), here);
+        for (const TrieNode<Bits>* child : node->child) {
+            if (child == nullptr) continue;
+            flatten<Bits>(child, here, index);
+            if (const K last = last_address(child); last != ~K{0}) index.set_from(last + 1, here);
+        }
+    }
+
+    // Rebuilds the family's index from its trie, or frees it when the trie
+    // is empty. Without memory for it, the trie keeps serving lookups.
+    template <unsigned Bits>
+    static bool compile(const AllowedIps& table) {
+        using K = IndexKeyOf<Bits>;
+        Compiled<K>& compiled = Impl::compiled<Bits>(table);
+        const TrieNode<Bits>* node = root<Bits>(table);
+        compiled.stale_lookups = 0;
+        try {
+            if (node == nullptr) {
+                compiled.index.release();
+            } else {
+                compiled.index.begin();
+                compiled.index.set_from(K{0}, nullptr);
+                flatten<Bits>(node, nullptr, compiled.index);
+                if (const K last = last_address(node); last != ~K{0}) compiled.index.set_from(last + 1, nullptr);
+                compiled.index.finish();
+            }
+        } catch (const std::bad_alloc&) {
+            compiled.index.release();
+            compiled.patience = std::max(compiled.patience, table.size_ / 4);
+            return false;
+        }
+        compiled.stale = false;
+        // A rebuild costs about as much as this many lookups in the trie
+        // (at 100,000 prefixes: 7 ms against 300 ns). Serving them from the
+        // trie before the next rebuild keeps a stream of single changes
+        // between packets from costing a rebuild each: at worst it doubles
+        // what lookups would have cost with either strategy alone.
+        compiled.patience = compiled.index.interval_count() / 8;
+        return true;
+    }
+
+    template <unsigned Bits>
+    static Peer* trie_lookup(const TrieNode<Bits>* node, const KeyOf<Bits>& key) {
         Peer* best = nullptr;
         while (node != nullptr && common_bits(key, node->key) >= node->cidr) {
             if (node->peer != nullptr) best = node->peer;
@@ -280,6 +379,24 @@ struct AllowedIps::Impl {
             node = node->child[bit_at(key, node->cidr)];
         }
         return best;
+    }
+
+    template <unsigned Bits>
+    static Peer* lookup(const AllowedIps& table, const std::uint8_t* bytes) {
+        Compiled<IndexKeyOf<Bits>>& compiled = Impl::compiled<Bits>(table);
+        if (compiled.stale) {
+            const bool rebuilt = compiled.stale_lookups >= compiled.patience && compile<Bits>(table);
+            if (!rebuilt) {
+                ++compiled.stale_lookups;
+                KeyOf<Bits> key;
+                load(bytes, key);
+                return trie_lookup<Bits>(root<Bits>(table), key);
+            }
+        }
+        if (root<Bits>(table) == nullptr) return nullptr;
+        IndexKeyOf<Bits> key;
+        load(bytes, key);
+        return compiled.index.find(key);
     }
 
     // Frees a whole trie in O(n) without recursion or extra memory: rotate
@@ -337,6 +454,7 @@ bool AllowedIps::remove(const IpPrefix& prefix, Peer* peer) {
         load(canonical.address.bytes.data(), key);
         TrieNode<Bits>* node = Impl::find_exact<Bits>(root, key, canonical.cidr);
         if (node == nullptr || node->peer != peer) return false;
+        Impl::mark_stale(*this, node);
         Impl::unlink(*this, node);
         node->peer = nullptr;
         --size_;
@@ -357,6 +475,7 @@ void AllowedIps::remove_by_peer(Peer* peer) {
     // so the saved `next` (still bound) survives each step.
     while (node != nullptr) {
         Node* next = node->peer_next;
+        Impl::mark_stale(*this, node);
         node->peer = nullptr;
         node->peer_prev = node->peer_next = nullptr;
         --size_;
@@ -376,19 +495,13 @@ void AllowedIps::clear() {
     root6_ = nullptr;
     peer_heads_.clear();
     size_ = 0;
+    compiled4_ = {};
+    compiled6_ = {};
 }
 
 Peer* AllowedIps::lookup(const IpAddress& address) const {
-    if (address.is_v4()) {
-        KeyOf<32> key;
-        load(address.bytes.data(), key);
-        return Impl::lookup<32>(root4_, key);
-    }
-    if (address.is_v6()) {
-        KeyOf<128> key;
-        load(address.bytes.data(), key);
-        return Impl::lookup<128>(root6_, key);
-    }
+    if (address.is_v4()) return Impl::lookup<32>(*this, address.bytes.data());
+    if (address.is_v6()) return Impl::lookup<128>(*this, address.bytes.data());
     return nullptr;
 }
 

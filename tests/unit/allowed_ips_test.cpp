@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -395,6 +396,137 @@ TEST(AllowedIpsTest, ClearEmptiesEverything) {
     EXPECT_EQ(table.size(), 1u);
 }
 
+// ---- Shapes that stress the compiled index -----------------------------------
+
+TEST(AllowedIpsTest, OnlyDefaultRoutes) {
+    AllowedIps table;
+    table.insert(pfx("0.0.0.0/0"), peer(1));
+    for (const char* a : {"0.0.0.0", "0.0.0.1", "127.255.255.255", "128.0.0.0", "255.255.255.254", "255.255.255.255"}) {
+        EXPECT_EQ(table.lookup(addr(a)), peer(1)) << a;
+    }
+    EXPECT_EQ(table.lookup(addr("::")), nullptr);
+    table.insert(pfx("::/0"), peer(2));
+    for (const char* a : {"::", "::1", "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "8000::",
+                          "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}) {
+        EXPECT_EQ(table.lookup(addr(a)), peer(2)) << a;
+    }
+    EXPECT_TRUE(table.remove(pfx("0.0.0.0/0"), peer(1)));
+    EXPECT_EQ(table.lookup(addr("0.0.0.0")), nullptr);
+    EXPECT_EQ(table.lookup(addr("255.255.255.255")), nullptr);
+    EXPECT_EQ(table.lookup(addr("::1")), peer(2));
+    table.remove_by_peer(peer(2));
+    EXPECT_EQ(table.lookup(addr("::1")), nullptr);
+    EXPECT_EQ(table.lookup(addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")), nullptr);
+}
+
+TEST(AllowedIpsTest, HostRouteInsideItsEnclosingPrefix) {
+    AllowedIps table;
+    table.insert(pfx("10.1.2.0/24"), peer(1));
+    table.insert(pfx("10.1.2.77/32"), peer(2));
+    table.insert(pfx("10.1.2.0/32"), peer(3));    // first address of the /24
+    table.insert(pfx("10.1.2.255/32"), peer(4));  // last address of the /24
+    EXPECT_EQ(table.lookup(addr("10.1.1.255")), nullptr);
+    EXPECT_EQ(table.lookup(addr("10.1.2.0")), peer(3));
+    EXPECT_EQ(table.lookup(addr("10.1.2.1")), peer(1));
+    EXPECT_EQ(table.lookup(addr("10.1.2.76")), peer(1));
+    EXPECT_EQ(table.lookup(addr("10.1.2.77")), peer(2));
+    EXPECT_EQ(table.lookup(addr("10.1.2.78")), peer(1));
+    EXPECT_EQ(table.lookup(addr("10.1.2.254")), peer(1));
+    EXPECT_EQ(table.lookup(addr("10.1.2.255")), peer(4));
+    EXPECT_EQ(table.lookup(addr("10.1.3.0")), nullptr);
+
+    // The same host route bound to the /24's own peer: one interval.
+    table.insert(pfx("10.1.2.77/32"), peer(1));
+    EXPECT_EQ(table.lookup(addr("10.1.2.77")), peer(1));
+    EXPECT_TRUE(table.remove(pfx("10.1.2.0/24"), peer(1)));
+    EXPECT_EQ(table.lookup(addr("10.1.2.76")), nullptr);
+    EXPECT_EQ(table.lookup(addr("10.1.2.77")), peer(1));
+    EXPECT_EQ(table.lookup(addr("10.1.2.0")), peer(3));
+
+    table.insert(pfx("fd00::/120"), peer(5));
+    table.insert(pfx("fd00::77/128"), peer(6));
+    EXPECT_EQ(table.lookup(addr("fd00::76")), peer(5));
+    EXPECT_EQ(table.lookup(addr("fd00::77")), peer(6));
+    EXPECT_EQ(table.lookup(addr("fd00::78")), peer(5));
+    EXPECT_EQ(table.lookup(addr("fd00::ff")), peer(5));
+    EXPECT_EQ(table.lookup(addr("fd00::100")), nullptr);
+    EXPECT_EQ(table.lookup(addr("fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")), nullptr);
+}
+
+TEST(AllowedIpsTest, PrefixesAtTheTopOfTheAddressSpace) {
+    AllowedIps table;
+    table.insert(pfx("255.255.255.255/32"), peer(1));
+    table.insert(pfx("255.255.255.0/24"), peer(2));
+    table.insert(pfx("128.0.0.0/1"), peer(3));
+    EXPECT_EQ(table.lookup(addr("255.255.255.255")), peer(1));
+    EXPECT_EQ(table.lookup(addr("255.255.255.254")), peer(2));
+    EXPECT_EQ(table.lookup(addr("255.255.254.255")), peer(3));
+    EXPECT_EQ(table.lookup(addr("128.0.0.0")), peer(3));
+    EXPECT_EQ(table.lookup(addr("127.255.255.255")), nullptr);
+    EXPECT_EQ(table.lookup(addr("0.0.0.0")), nullptr);
+    EXPECT_TRUE(table.remove(pfx("255.255.255.255/32"), peer(1)));
+    EXPECT_EQ(table.lookup(addr("255.255.255.255")), peer(2));
+
+    table.insert(pfx("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"), peer(4));
+    table.insert(pfx("ffff::/16"), peer(5));
+    EXPECT_EQ(table.lookup(addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")), peer(4));
+    EXPECT_EQ(table.lookup(addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")), peer(5));
+    EXPECT_EQ(table.lookup(addr("ffff::")), peer(5));
+    EXPECT_EQ(table.lookup(addr("fffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff")), nullptr);
+    EXPECT_EQ(table.lookup(addr("::")), nullptr);
+}
+
+TEST(AllowedIpsTest, DenseHostRoutesAcrossBucketBoundaries) {
+    // A pool of consecutive /32s straddling several /16s (10.8.255.0 up to
+    // 10.10.17.111), then prefixes far from it so that it is no longer the
+    // only cluster: each address of the pool and around it, after each change.
+    constexpr std::uint32_t first = 0x0A08FF00u;
+    constexpr std::uint32_t count = 70'000;
+    auto v4 = [](std::uint32_t v) {
+        const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                                   static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+        return IpAddress::v4(b);
+    };
+    AllowedIps table;
+    for (std::uint32_t i = 0; i < count; ++i) table.insert(IpPrefix::make(v4(first + i), 32), peer(i % 1000));
+
+    std::set<std::uint32_t> removed;
+    bool sites = false;
+    auto expected = [&](std::uint32_t a) -> Peer* {
+        if (a >= first && a < first + count && removed.count(a - first) == 0) return peer((a - first) % 1000);
+        if (sites && (a >> 16) == 0x0A0A) return peer(2000);  // 10.10.0.0/16
+        if (sites && (a >> 8) == 0xC0A801) return peer(2001);  // 192.168.1.0/24
+        return nullptr;
+    };
+    auto check = [&](const char* phase) {
+        SCOPED_TRACE(phase);
+        std::size_t mismatches = 0;
+        for (std::uint32_t a = first - 1000; a < first + count + 1000; ++a) {
+            if (table.lookup(v4(a)) != expected(a) && ++mismatches <= 5) ADD_FAILURE() << v4(a).to_string();
+        }
+        for (std::uint32_t a : {0u, 0xC0A80100u, 0xC0A801FFu, 0xC0A80200u, 0xFFFFFFFFu}) {
+            EXPECT_EQ(table.lookup(v4(a)), expected(a)) << v4(a).to_string();
+        }
+        EXPECT_EQ(mismatches, 0u);
+    };
+    check("pool only");
+
+    table.insert(pfx("10.10.0.0/16"), peer(2000));
+    table.insert(pfx("192.168.1.0/24"), peer(2001));
+    sites = true;
+    check("pool and sites");
+
+    for (std::uint32_t i = 0; i < count; i += 997) {
+        EXPECT_TRUE(table.remove(IpPrefix::make(v4(first + i), 32), peer(i % 1000)));
+        removed.insert(i);
+    }
+    check("every 997th host removed");
+
+    table.remove_by_peer(peer(7));
+    for (std::uint32_t i = 7; i < count; i += 1000) removed.insert(i);
+    check("peer 7 removed");
+}
+
 // ---- Randomised cross-check against a brute-force model ----------------------
 
 // Matching written independently of the table (and of IpPrefix::contains).
@@ -460,6 +592,13 @@ public:
     static IpAddress last(const IpPrefix& p) {
         IpAddress a = p.address;
         for (unsigned bit = p.cidr; bit < a.bit_length(); ++bit) set_bit(a, bit, 1);
+        return a;
+    }
+    static IpAddress before_first(const IpPrefix& p) {
+        IpAddress a = p.address;
+        for (int i = static_cast<int>(a.bit_length() / 8) - 1; i >= 0; --i) {
+            if (a.bytes[i]-- != 0) break;
+        }
         return a;
     }
     static IpAddress after_last(const IpPrefix& p) {
@@ -600,6 +739,88 @@ TEST(AllowedIpsTest, RandomizedCrossCheckAgainstLinearSearch) {
     }
     model.clear();
     expect_same_as_model(table, model, ever_inserted, nets, peer_count, "after emptying");
+}
+
+TEST(AllowedIpsTest, InterleavedChangesAndLookupsMatchLinearSearch) {
+    // Every kind of change, each followed by lookups: mostly a few (served
+    // from the trie while the index is stale, once the table is big enough),
+    // sometimes a burst that outlasts that and goes to the rebuilt index.
+    constexpr std::size_t peer_count = 23;
+    RandomNets nets(99);
+    AllowedIps table;
+    std::map<IpPrefix, Peer*> model;
+    std::vector<IpPrefix> ever_inserted;
+    const IpAddress extremes[] = {addr("0.0.0.0"), addr("255.255.255.255"), addr("::"),
+                                  addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")};
+    std::size_t lookups = 0;
+    std::size_t hits = 0;
+    std::size_t changes[6] = {};  // per kind below, to make sure each happened
+
+    for (int step = 0; step < 2500; ++step) {
+        const unsigned op = nets.pick(100);
+        if (op < 50 || model.empty()) {
+            // New prefix, or an existing one rebound to another peer.
+            const bool rebind = nets.coin() && !model.empty();
+            const IpPrefix p = rebind ? std::next(model.begin(), nets.pick(static_cast<unsigned>(model.size())))->first
+                                      : nets.prefix(nets.coin());
+            Peer* owner = peer(nets.pick(peer_count));
+            table.insert(p, owner);
+            model[p] = owner;
+            ever_inserted.push_back(p);
+            ++changes[0];
+        } else if (op < 72) {
+            const auto it = std::next(model.begin(), nets.pick(static_cast<unsigned>(model.size())));
+            ASSERT_TRUE(table.remove(it->first, it->second));
+            model.erase(it);
+            ++changes[1];
+        } else if (op < 80) {
+            // Absent prefixes and wrong peers change nothing.
+            const IpPrefix p = nets.prefix(nets.coin());
+            Peer* who = peer(nets.pick(peer_count));
+            const auto it = model.find(p);
+            const bool expected = it != model.end() && it->second == who;
+            ASSERT_EQ(table.remove(p, who), expected);
+            if (expected) model.erase(it);
+            ++changes[2];
+        } else if (op < 88) {
+            Peer* gone = peer(nets.pick(peer_count));
+            table.remove_by_peer(gone);
+            std::erase_if(model, [&](const auto& entry) { return entry.second == gone; });
+            ++changes[3];
+        } else if (op < 90) {
+            table.clear();
+            model.clear();
+            ++changes[4];
+        } else {
+            ++changes[5];  // lookups only
+        }
+        ASSERT_EQ(table.size(), model.size());
+
+        const std::vector<std::pair<IpPrefix, Peer*>> flat(model.begin(), model.end());
+        const std::size_t burst = nets.pick(10) == 0 ? 400 : 3;
+        for (std::size_t i = 0; i < burst; ++i) {
+            IpAddress a;
+            const unsigned kind = nets.pick(8);
+            if (kind == 0 || ever_inserted.empty()) {
+                a = extremes[nets.pick(4)];
+            } else if (kind == 1) {
+                a = nets.address(nets.coin());
+            } else {
+                const IpPrefix& p = ever_inserted[nets.pick(static_cast<unsigned>(ever_inserted.size()))];
+                a = kind == 2   ? p.address
+                    : kind == 3 ? RandomNets::last(p)
+                    : kind == 4 ? RandomNets::after_last(p)
+                    : kind == 5 ? RandomNets::before_first(p)
+                                : nets.inside(p);
+            }
+            Peer* expected = model_lookup(flat, a);
+            ASSERT_EQ(table.lookup(a), expected) << a.to_string() << " at step " << step;
+            ++lookups;
+            if (expected != nullptr) ++hits;
+        }
+    }
+    for (std::size_t kind = 0; kind < 6; ++kind) EXPECT_GT(changes[kind], 20u) << "change kind " << kind;
+    EXPECT_GT(hits, lookups / 4);
 }
 
 // ---- Scale -------------------------------------------------------------------

@@ -4,12 +4,20 @@
 //
 // Values are non-owning pointers (the Device owns peers). A prefix maps to at
 // most one peer; inserting it again moves it to the new peer, as in WireGuard.
+//
+// The trie is what insert/remove change; lookup() reads a compiled copy of
+// each family (IntervalIndex), rebuilt from the trie by a lookup after a
+// change. So lookup() writes to mutable members despite being const: not
+// thread-safe, even for readers only. The Device that owns the table is
+// single-threaded.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
+#include "wgate/core/interval_index.hpp"
 #include "wgate/core/ip.hpp"
 
 namespace wgate::core {
@@ -30,7 +38,9 @@ public:
     void remove_by_peer(Peer* peer);
     void clear();
 
-    // Longest-prefix match; nullptr when nothing matches.
+    // Longest-prefix match; nullptr when nothing matches. After a change of
+    // the address's family, lookups walk the trie until they have cost about
+    // as much as rebuilding that family's index (O(n)), then one rebuilds it.
     Peer* lookup(const IpAddress& address) const;
     // Prefixes mapping to peer, in the order they were bound to it (IPv4 and
     // IPv6 interleaved; rebinding a prefix moves it to the end of the new
@@ -54,6 +64,17 @@ private:
     // at the tail), so prefixes_of and remove_by_peer never walk the trie.
     std::unordered_map<const Peer*, Node*> peer_heads_;
     std::size_t size_ = 0;
+
+    // A family's index and whether it still matches the trie.
+    template <typename Key>
+    struct Compiled {
+        IntervalIndex<Key> index;  // freed while the family's trie is empty
+        bool stale = false;
+        std::size_t stale_lookups = 0;  // served by the trie since it went stale
+        std::size_t patience = 0;       // that many before rebuilding
+    };
+    mutable Compiled<std::uint32_t> compiled4_;
+    mutable Compiled<Uint128> compiled6_;
 };
 
 }  // namespace wgate::core

@@ -43,6 +43,8 @@
 #   BENCH_CPU_RATE=200M   rate of the fixed-rate CPU run (iperf3 -b)
 #   BENCH_UDP_RATE=0      offered rate of the UDP runs (iperf3 -b; 0: as fast as
 #                         iperf3 can send, which on 2 CPUs competes with the daemons)
+#   BENCH_UDP_MAX_LOSS=1  loss (%) allowed at the "highest rate" of the UDP search
+#   BENCH_UDP_SEARCH_TRIALS=9  iperf3 runs of that search (2 s each) at most
 #   BENCH_HS_KEYS=1000    identities of the UDP handshake load
 #   BENCH_HS_WINDOW=256   initiations outstanding at most in that load
 #   BENCH_FLOOD_PPS=50000 invalid initiations per second of the flood
@@ -70,9 +72,12 @@ if [[ $QUICK == 1 ]]; then
 else
 	ROUNDS=${BENCH_ROUNDS:-3} DUR=${BENCH_SECONDS:-5} PINGS=200
 fi
+UDP_SEARCH_DUR=$((DUR < 2 ? DUR : 2))
 ONLY=" ${BENCH_ONLY:-tunnel handshake flood scale micro} "
 CPU_RATE=${BENCH_CPU_RATE:-200M}
 UDP_RATE=${BENCH_UDP_RATE:-0}
+UDP_MAX_LOSS=${BENCH_UDP_MAX_LOSS:-1}
+UDP_SEARCH_TRIALS=${BENCH_UDP_SEARCH_TRIALS:-9}
 HS_KEYS=${BENCH_HS_KEYS:-1000}
 HS_WINDOW=${BENCH_HS_WINDOW:-256}
 FLOOD_PPS=${BENCH_FLOOD_PPS:-50000}
@@ -254,6 +259,43 @@ udp_run() {
 		"CPU sender $(((a1 - a0) * 1000 / CLK_TCK)) ms, receiver $(((b1 - b0) * 1000 / CLK_TCK)) ms"
 }
 
+# udp_trial PAYLOAD PPS: one iperf3 UDP run at PPS offered; prints
+# "received_pps loss_pct" or nothing when iperf3 failed.
+udp_trial() {
+	local payload=$1 pps=$2 packets lost pct secs
+	iperf -u -b "$((pps * payload * 8))" -l "$payload" -t "$UDP_SEARCH_DUR" || return 0
+	read -r packets lost pct secs <<<"$(jfield "$WGB_DIR/iperf.json" end.sum_received.packets \
+		end.sum_received.lost_packets end.sum_received.lost_percent end.sum_received.seconds)"
+	awk -v p="$packets" -v l="$lost" -v s="$secs" -v x="$pct" 'BEGIN { if (s > 0) printf "%.0f %.3f\n", (p - l) / s, x }'
+}
+
+# udp_max_run CONFIG NAME DATAGRAM_SIZE: the highest offered rate that loses
+# at most UDP_MAX_LOSS % (RFC 2544's throughput, with a loss allowance):
+# doubling from a start rate, then bisecting to within 10 %. Unlike the
+# flood above, iperf3 then leaves the CPUs to the tunnel and the receiver.
+udp_max_run() {
+	local config=$1 metric=$2 payload=$(($3 - 8)) pps ok=0 ok_rx=0 bad=0 trial rx loss i
+	pps=$((($3 >= 1000) ? 20000 : 40000))
+	for ((i = 0; i < UDP_SEARCH_TRIALS; i++)); do
+		trial=$(udp_trial "$payload" "$pps")
+		read -r rx loss <<<"$trial"
+		if [[ -n $trial ]] && awk -v l="$loss" -v m="$UDP_MAX_LOSS" 'BEGIN { exit !(l <= m) }'; then
+			ok=$pps ok_rx=$rx
+		else
+			bad=$pps
+		fi
+		if ((bad == 0)); then
+			pps=$((pps * 2))
+		else
+			((bad - ok <= bad / 10)) && break
+			pps=$(((ok + bad) / 2))
+		fi
+	done
+	record "$config" "${metric}_max_kpps" "$(awk -v r="$ok_rx" 'BEGIN { printf "%.2f", r / 1000 }')"
+	log "  $config $metric: highest rate with <= $UDP_MAX_LOSS % loss: $ok pps offered, $ok_rx received" \
+		"(first failing rate: $bad pps)"
+}
+
 # ping_run CONFIG NAME: p50/p99 RTT (ms) of PINGS pings 10 ms apart.
 ping_run() {
 	local config=$1 metric=$2 stats p50 p99 loss
@@ -284,6 +326,8 @@ run_tunnel_config() {
 	tcp_run "$config" tcp4 -P 4
 	udp_run "$config" udp1400 1400
 	udp_run "$config" udp64 64
+	udp_max_run "$config" udp1400 1400
+	udp_max_run "$config" udp64 64
 	ping_run "$config" ping_idle
 	# Under load: a TCP bulk transfer for the duration of the pings.
 	start_bg bulk "$WGB_DIR/logs/bulk.log" timeout $((PINGS / 100 + 25)) \

@@ -18,8 +18,7 @@ namespace {
 constexpr std::size_t kTunBatch = 64;
 // With TUN offloads one read may be a 64 KiB super-packet (~45 segments):
 // fewer reads per batch keep batches (and latency) about the same size.
-constexpr std::size_t kTunBatchOffload = 16;
-constexpr int kRoundsPerWake = 8;  // then yield to the other event sources
+constexpr std::size_t kTunBatchOffload = 4;
 constexpr auto kProbeInterval = std::chrono::seconds(1);
 
 ino_t inode_of(const std::string& path) {
@@ -214,18 +213,21 @@ void EventLoop::wait_tun() {
     });
 }
 
+// One batch per turn: the other direction (TCP ACKs, ping replies) waits in
+// the UDP socket while we work here, so the loop goes round between them. A
+// full batch means more is queued: read again after the handlers that are
+// ready now (asio's epoll is edge-triggered: waiting could strand packets).
 void EventLoop::on_tun_readable() {
-    for (int round = 0; round < kRoundsPerWake; ++round) {
-        std::size_t n = 0;
-        try {
-            n = tun_.read_batch(tun_buffers_, tun_sizes_);
-        } catch (const std::system_error& e) {
-            if (e.code().value() == EBADFD) return stop("interface " + tun_.name() + " was deleted");
-            logger_.error("{}", e.what());
-            exit_code_ = 1;
-            return stop("TUN read failed");
-        }
-        if (n == 0) break;
+    std::size_t n = 0;
+    try {
+        n = tun_.read_batch(tun_buffers_, tun_sizes_);
+    } catch (const std::system_error& e) {
+        if (e.code().value() == EBADFD) return stop("interface " + tun_.name() + " was deleted");
+        logger_.error("{}", e.what());
+        exit_code_ = 1;
+        return stop("TUN read failed");
+    }
+    if (n > 0) {
         tun_spans_.clear();
         if (tun_.vnet_hdr()) {
             // Segments live in tso_'s arena until the next batch.
@@ -236,9 +238,11 @@ void EventLoop::on_tun_readable() {
         }
         device_.on_tun_packets(tun_spans_, now(), out_);
         flush();
-        if (n < tun_buffers_.size()) break;
     }
-    wait_tun();
+    if (n == tun_buffers_.size())
+        asio::post(io_, [this] { on_tun_readable(); });
+    else
+        wait_tun();
 }
 
 void EventLoop::watch_udp_sockets() {
@@ -256,29 +260,33 @@ void EventLoop::wait_udp() {
 
 void EventLoop::wait_udp_on(asio::posix::stream_descriptor& watch, int fd, unsigned generation) {
     watch.async_wait(asio::posix::stream_descriptor::wait_read, [this, &watch, fd, generation](error_code ec) {
-        if (ec || generation != generation_) return;
-        on_udp_readable(fd);
-        // The sockets may have been replaced (listen port change) while handling.
-        if (generation == generation_) wait_udp_on(watch, fd, generation);
+        if (!ec) read_udp(watch, fd, generation);
     });
 }
 
-void EventLoop::on_udp_readable(int fd) {
-    for (int round = 0; round < kRoundsPerWake; ++round) {
-        const std::size_t n = udp_.receive(fd, received_);
-        if (n == 0) break;
-        if (up_) {
-            // A full batch means more is queued: count its handshakes twice
-            // towards the "under load" threshold.
-            std::size_t handshakes = 0;
-            if (n == UdpSockets::kBatch)
-                for (const auto& d : received_) handshakes += is_handshake(d.bytes);
-            device_.set_handshake_backlog(handshakes);
-            device_.on_datagrams(received_, now(), out_);
-            flush();
-        }
-        if (n < UdpSockets::kBatch) break;
-    }
+// As on_tun_readable: a full batch reads again after the handlers ready now.
+void EventLoop::read_udp(asio::posix::stream_descriptor& watch, int fd, unsigned generation) {
+    // The sockets may have been replaced (listen port change) in between.
+    if (generation != generation_) return;
+    if (on_udp_readable(fd) && generation == generation_)
+        asio::post(io_, [this, &watch, fd, generation] { read_udp(watch, fd, generation); });
+    else if (generation == generation_)
+        wait_udp_on(watch, fd, generation);
+}
+
+bool EventLoop::on_udp_readable(int fd) {
+    const std::size_t reads = udp_.receive(fd, received_);
+    const bool full = reads == UdpSockets::kBatch;
+    if (reads == 0 || !up_) return full;
+    // A full batch means more is queued: count its handshakes twice
+    // towards the "under load" threshold.
+    std::size_t handshakes = 0;
+    if (full)
+        for (const auto& d : received_) handshakes += is_handshake(d.bytes);
+    device_.set_handshake_backlog(handshakes);
+    device_.on_datagrams(received_, now(), out_);
+    flush();
+    return full;
 }
 
 void EventLoop::flush() {

@@ -35,8 +35,7 @@ Fd make_socket(int family, std::uint16_t port, std::uint32_t fwmark, bool gro, i
         ::setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     }
     // Big buffers absorb bursts between event-loop turns.
-    int size = 4 << 20;
-    if (const char* e = getenv("WGATE_UDP_BUFFER")) size = atoi(e);
+    const int size = 4 << 20;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
     if (fwmark) ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark);
@@ -230,7 +229,7 @@ std::size_t UdpSockets::receive(int fd, std::vector<core::ReceivedDatagram>& out
         d.bytes = {buffers_[i].data(), msgs[i].msg_len};
         out.push_back(d);
     }
-    return out.size();
+    return static_cast<std::size_t>(n);
 }
 
 void UdpSockets::send(const core::Batch<core::Datagram>& datagrams, std::vector<core::IpAddress>& lost_sources) {

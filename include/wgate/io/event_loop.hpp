@@ -102,7 +102,9 @@ private:
     void wait_netlink();
     void wait_control();
     void on_tun_readable();
-    void on_udp_readable(int fd);
+    // One batch; true when it was full (more may be queued).
+    bool on_udp_readable(int fd);
+    void read_udp(boost::asio::posix::stream_descriptor& watch, int fd, unsigned generation);
     void flush();
     void arm_timer();
     void probe();

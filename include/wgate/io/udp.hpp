@@ -34,8 +34,10 @@ public:
     int fd4() const { return v4_.get(); }
     int fd6() const { return v6_.get(); }
 
-    // Receives up to kBatch datagrams from the socket fd (fd4() or fd6()).
-    // The spans in `out` point into internal buffers valid until the next call.
+    // Receives up to kBatch reads from the socket fd (fd4() or fd6()) and
+    // returns how many there were (kBatch: more may be queued). `out` gets the
+    // datagrams, more than the reads with GRO; its spans point into internal
+    // buffers valid until the next call.
     std::size_t receive(int fd, std::vector<core::ReceivedDatagram>& out);
     // Sends all datagrams. A datagram whose sticky source address is gone is
     // retried without it; its address is reported in `lost_sources`.

@@ -34,6 +34,8 @@ TUNNEL_ROWS = [
     ("udp1400_loss_pct", "UDP 1400-byte datagrams, loss", "%", "{:.1f}", None),
     ("udp64_kpps", "UDP 64-byte datagrams, received", "kpps", "{:.1f}", True),
     ("udp64_loss_pct", "UDP 64-byte datagrams, loss", "%", "{:.1f}", None),
+    ("udp1400_max_kpps", "UDP 1400-byte datagrams, highest rate with ≤ 1 % loss", "kpps", "{:.1f}", True),
+    ("udp64_max_kpps", "UDP 64-byte datagrams, highest rate with ≤ 1 % loss", "kpps", "{:.1f}", True),
     ("ping_idle_p50_ms", "ping RTT idle, p50", "ms", "{:.3f}", False),
     ("ping_idle_p99_ms", "ping RTT idle, p99", "ms", "{:.3f}", False),
     ("ping_load_p50_ms", "ping RTT under TCP bulk, p50", "ms", "{:.3f}", False),
@@ -211,7 +213,11 @@ def report(raw_path, machine_path, settings_path, micro_path, outdir):
             results["tunnel"][key]["gain_wgate_wggo"] = g2
         out("")
         out(f"UDP: iperf3 -u -b {settings.get('udp_rate', '0')} with 1392- and 56-byte payloads (1400- and 64-byte UDP datagrams; 1420 and 84 "
-            f"bytes as IP packets, so nothing fragments in the 1420-byte tunnel); received = sent − lost. "
+            f"bytes as IP packets, so nothing fragments in the 1420-byte tunnel); received = sent − lost. At full "
+            f"offered load iperf3 itself takes about half of the CPUs and the receiving iperf3 drops most datagrams in "
+            f"its own socket (the daemons' sockets drop none), so the rate is also searched: the highest offered rate "
+            f"losing at most {settings.get('udp_max_loss', 1)} % (doubling, then bisecting to within 10 %, "
+            f"{settings.get('udp_search_dur', 2)} s per try). "
             f"Ping: {settings['pings']} pings 10 ms apart. CPU: utime+stime of both daemons per byte received, "
             f"at full speed and at a fixed rate of {settings['cpu_rate']}bit/s.")
         out("")
@@ -280,11 +286,16 @@ def report(raw_path, machine_path, settings_path, micro_path, outdir):
         ratio_target("TCP 4 streams: wgate→wireguard-go ≥ 1.5×", "wgate-wggo", "tcp4_mbps", 1.5)
         for size in ("1400", "64"):
             g = gain(m("wgate-wgate", f"udp{size}_kpps"), m(BASELINE, f"udp{size}_kpps"), True)
+            gmax = gain(m("wgate-wgate", f"udp{size}_max_kpps"), m(BASELINE, f"udp{size}_max_kpps"), True)
             loss = m("wgate-wgate", f"udp{size}_loss_pct")
+            # Met only when both ways of measuring say so.
+            met = None if g is None else (g >= 3 and (gmax is None or gmax >= 3))
             target(f"UDP {size}-byte datagrams: wgate→wgate packets/s ≥ 3×",
-                   "not measured" if g is None else f"{g:.2f}× (loss {fmt('{:.1f}', loss)} % vs "
-                   f"{fmt('{:.1f}', m(BASELINE, f'udp{size}_loss_pct'))} %)",
-                   None if g is None else g >= 3)
+                   "not measured" if g is None else f"{g:.2f}× at full offered load (loss {fmt('{:.1f}', loss)} % vs "
+                   f"{fmt('{:.1f}', m(BASELINE, f'udp{size}_loss_pct'))} %); "
+                   + ("highest rate with ≤ 1 % loss not measured" if gmax is None else
+                      f"{gmax:.2f}× at the highest rate with ≤ 1 % loss"),
+                   met)
         for which, title in (("idle", "idle"), ("load", "under a bulk transfer")):
             a, b = m("wgate-wgate", f"ping_{which}_p50_ms"), m(BASELINE, f"ping_{which}_p50_ms")
             a99, b99 = m("wgate-wgate", f"ping_{which}_p99_ms"), m(BASELINE, f"ping_{which}_p99_ms")

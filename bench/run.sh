@@ -12,7 +12,8 @@
 #   - UDP A->B at full speed (iperf3 -u -b 0) with 1400-byte and 64-byte UDP
 #     datagrams (payload 1392 / 56 bytes: a 1400-byte datagram is exactly a
 #     1420-byte IP packet, the tunnel MTU, so nothing fragments): packets per
-#     second received by B and the loss
+#     second received by B and the loss; then the highest offered rate that
+#     loses at most UDP_MAX_LOSS % (doubling, then bisecting)
 #   - ping RTT A->B (PINGS pings 10 ms apart), idle and under a TCP bulk
 #     transfer: p50 and p99 of the individual RTTs
 #   - CPU of both daemons (utime+stime from /proc/PID/stat, all threads, or
@@ -525,7 +526,7 @@ ROUND=0
 wants micro && micro_run
 
 cat >"$WGB_DIR/settings.json" <<EOF
-{"rounds": $ROUNDS, "seconds": $DUR, "quick": $([[ $QUICK == 1 ]] && echo true || echo false),
+{"rounds": $ROUNDS, "seconds": $DUR, "udp_max_loss": $UDP_MAX_LOSS, "udp_search_dur": $UDP_SEARCH_DUR, "quick": $([[ $QUICK == 1 ]] && echo true || echo false),
  "pings": $PINGS, "cpu_rate": "$CPU_RATE", "udp_rate": "$UDP_RATE", "hs_keys": $HS_KEYS, "hs_window": $HS_WINDOW, "flood_pps": $FLOOD_PPS,
  "scale_peers": $SCALE_PEERS, "scale_cmp_peers": $SCALE_CMP_PEERS, "cpu_source": "$CPU_SOURCE", "pinned": "$([[ -n $CPU_DAEMON ]] && echo "daemon CPU $CPU_DAEMON, load generator CPU $CPU_LOAD" || echo no)",
  "parts": "$(xargs <<<"$ONLY")", "build_type": "${BUILD_TYPE:-unknown}", "loadavg_before": "$LOAD_BEFORE", "loadavg_after": "$(cut -d' ' -f1-3 /proc/loadavg)",

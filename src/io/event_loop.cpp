@@ -17,7 +17,9 @@ namespace {
 
 constexpr std::size_t kTunBatch = 64;
 // With TUN offloads one read may be a 64 KiB super-packet (~45 segments):
-// fewer reads per batch keep batches (and latency) about the same size.
+// 4 of them are well under a millisecond of work per turn. 1 cost ~8 % of
+// wgate->wireguard-go throughput; 16 (with 8 rounds) let ping replies and ACKs
+// wait behind up to 8 MiB.
 constexpr std::size_t kTunBatchOffload = 4;
 constexpr auto kProbeInterval = std::chrono::seconds(1);
 

@@ -144,9 +144,10 @@ int EventLoop::run() {
     probe();
     logger_.info("Interface {} is running (UDP port {})", tun_.name(), udp_.port());
     io_.run();
-    logger_.info("Offload: {} TUN super-packets split, {} packets merged into TUN super-packets, "
-                 "{} datagrams sent by UDP GSO, {} received by UDP GRO",
-                 tso_.super_packets(), coalescer_.merged(), udp_.gso_datagrams(), udp_.gro_datagrams());
+    logger_.info("Offload: {} TUN super-packets split; {} TCP segments and {} UDP datagrams merged into "
+                 "TUN super-packets; {} datagrams sent by UDP GSO, {} received by UDP GRO",
+                 tso_.super_packets(), coalescer_.merged_tcp(), coalescer_.merged_udp(), udp_.gso_datagrams(),
+                 udp_.gro_datagrams());
     return exit_code_;
 }
 

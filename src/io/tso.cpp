@@ -449,7 +449,7 @@ void TunCoalescer::emit_tcp(std::span<const std::span<const std::uint8_t>> group
     h.csum_start = static_cast<std::uint16_t>(f.ip_len);
     h.csum_offset = 16;
     out.push_back({h, {m, n}});
-    merged_ += group.size();
+    merged_tcp_ += group.size();
 }
 
 void TunCoalescer::emit_udp(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out) {
@@ -502,7 +502,7 @@ void TunCoalescer::emit_udp(std::span<const std::span<const std::uint8_t>> group
     h.csum_start = static_cast<std::uint16_t>(f.ip_len);
     h.csum_offset = 6;
     out.push_back({h, {m, n}});
-    merged_ += group.size();
+    merged_udp_ += group.size();
 }
 
 }  // namespace wgate::io

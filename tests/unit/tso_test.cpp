@@ -368,7 +368,8 @@ void check_round_trip(bool v4, std::size_t options) {
     ASSERT_EQ(back.size(), packets.size());
     for (std::size_t i = 0; i < back.size(); ++i)
         EXPECT_TRUE(std::equal(back[i].begin(), back[i].end(), packets[i].begin(), packets[i].end())) << i;
-    EXPECT_EQ(coalescer.merged(), 5u);
+    EXPECT_EQ(coalescer.merged_tcp(), 5u);
+    EXPECT_EQ(coalescer.merged_udp(), 0u);
 }
 
 TEST(TunCoalescer, RoundTripsThroughTheSplitter) {
@@ -517,7 +518,8 @@ TEST(TunCoalescer, UdpRoundTripsThroughTheSplitter) {
         ASSERT_EQ(merged.size(), ip + 8 + 4 * 1000 + 333);
         EXPECT_EQ(get16(&merged[ip + 4]), merged.size() - ip);
         EXPECT_EQ(get16(&merged[ip + 6]), ref_fold(ref_pseudo(merged, ip, 17))) << "partial checksum";
-        EXPECT_EQ(coalescer.merged(), 5u);
+        EXPECT_EQ(coalescer.merged_udp(), 5u);
+        EXPECT_EQ(coalescer.merged_tcp(), 0u);
 
         Bytes f(kVnetHdrSize + merged.size());
         std::memcpy(f.data(), &item.hdr, kVnetHdrSize);

@@ -101,7 +101,9 @@ public:
     // packets live in the arena until reset().
     void coalesce(std::span<const std::span<const std::uint8_t>> packets, std::vector<Item>& out);
     void reset() { arena_.reset(); }
-    std::uint64_t merged() const { return merged_; }  // packets that went into super-packets
+    // Packets that went into super-packets: TCP segments, UDP datagrams.
+    std::uint64_t merged_tcp() const { return merged_tcp_; }
+    std::uint64_t merged_udp() const { return merged_udp_; }
 
 private:
     void emit_tcp(std::span<const std::span<const std::uint8_t>> group, std::vector<Item>& out);
@@ -109,7 +111,8 @@ private:
 
     PacketArena arena_;
     bool udp_ = false;
-    std::uint64_t merged_ = 0;
+    std::uint64_t merged_tcp_ = 0;
+    std::uint64_t merged_udp_ = 0;
 };
 
 }  // namespace wgate::io

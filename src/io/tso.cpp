@@ -62,6 +62,37 @@ std::uint16_t checksum_fold(std::uint64_t acc) {
     return static_cast<std::uint16_t>(acc);
 }
 
+namespace {
+
+// Fixes the IP header of packet p (n bytes, the L4 header at ip_len) for its
+// size: IPv4 total length and header checksum, or IPv6 payload length.
+// Returns the sum of the pseudo-header the L4 checksum for `proto` covers.
+std::uint64_t fix_ip_header(std::uint8_t* p, std::size_t n, bool v4, std::size_t ip_len, std::uint8_t proto) {
+    std::uint8_t pseudo[40];
+    std::size_t pseudo_len;
+    const auto l4_len = static_cast<std::uint32_t>(n - ip_len);
+    if (v4) {
+        put16(p + 2, static_cast<std::uint32_t>(n));
+        p[10] = p[11] = 0;
+        store_checksum(p + 10, checksum_add(0, p, ip_len));
+        std::memcpy(pseudo, p + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = proto;
+        put16(pseudo + 10, l4_len);
+        pseudo_len = 12;
+    } else {
+        put16(p + 4, static_cast<std::uint32_t>(n - 40));  // extension headers count as payload
+        std::memcpy(pseudo, p + 8, 32);
+        put32(pseudo + 32, l4_len);
+        pseudo[36] = pseudo[37] = pseudo[38] = 0;
+        pseudo[39] = proto;
+        pseudo_len = 40;
+    }
+    return checksum_add(0, pseudo, pseudo_len);
+}
+
+}  // namespace
+
 std::uint8_t* PacketArena::alloc(std::size_t size) {
     if (used_ + size > kBlockSize) {
         ++block_;
@@ -135,27 +166,8 @@ bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<con
         std::uint8_t* s = arena_.alloc(n);
         std::memcpy(s, p, hdr);
         std::memcpy(s + hdr, p + hdr + off, len);
-        // Pseudo-header: addresses, protocol, TCP length.
-        std::uint8_t pseudo[40];
-        std::size_t pseudo_len;
-        if (v4) {
-            put16(s + 2, static_cast<std::uint32_t>(n));
-            put16(s + 4, static_cast<std::uint16_t>(id + i));
-            s[10] = s[11] = 0;
-            store_checksum(s + 10, checksum_add(0, s, ip_len));
-            std::memcpy(pseudo, s + 12, 8);
-            pseudo[8] = 0;
-            pseudo[9] = kProtoTcp;
-            put16(pseudo + 10, static_cast<std::uint32_t>(n - ip_len));
-            pseudo_len = 12;
-        } else {
-            put16(s + 4, static_cast<std::uint32_t>(n - 40));
-            std::memcpy(pseudo, s + 8, 32);
-            put32(pseudo + 32, static_cast<std::uint32_t>(n - ip_len));
-            pseudo[36] = pseudo[37] = pseudo[38] = 0;
-            pseudo[39] = kProtoTcp;
-            pseudo_len = 40;
-        }
+        if (v4) put16(s + 4, static_cast<std::uint16_t>(id + i));
+        const std::uint64_t pseudo = fix_ip_header(s, n, v4, ip_len, kProtoTcp);
         std::uint8_t* tcp = s + ip_len;
         put32(tcp + 4, static_cast<std::uint32_t>(seq + off));
         std::uint8_t f = flags;
@@ -163,7 +175,7 @@ bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<con
         if (i > 0) f &= static_cast<std::uint8_t>(~kTcpCwr);
         tcp[13] = f;
         tcp[16] = tcp[17] = 0;
-        store_checksum(tcp + 16, checksum_add(checksum_add(0, pseudo, pseudo_len), tcp, n - ip_len));
+        store_checksum(tcp + 16, checksum_add(pseudo, tcp, n - ip_len));
         out.emplace_back(s, n);
     }
     ++super_packets_;
@@ -206,30 +218,12 @@ bool TsoSplitter::split_udp(const VnetHdr& h, std::uint8_t* p, std::size_t size,
         std::memcpy(s, p, hdr);
         std::memcpy(s + hdr, p + hdr + off, len);
         const auto udp_len = static_cast<std::uint32_t>(n - ip_len);
-        std::uint8_t pseudo[40];
-        std::size_t pseudo_len;
-        if (v4) {
-            put16(s + 2, static_cast<std::uint32_t>(n));
-            put16(s + 4, static_cast<std::uint16_t>(id + i));
-            s[10] = s[11] = 0;
-            store_checksum(s + 10, checksum_add(0, s, ip_len));
-            std::memcpy(pseudo, s + 12, 8);
-            pseudo[8] = 0;
-            pseudo[9] = kProtoUdp;
-            put16(pseudo + 10, udp_len);
-            pseudo_len = 12;
-        } else {
-            put16(s + 4, static_cast<std::uint32_t>(n - 40));
-            std::memcpy(pseudo, s + 8, 32);
-            put32(pseudo + 32, udp_len);
-            pseudo[36] = pseudo[37] = pseudo[38] = 0;
-            pseudo[39] = kProtoUdp;
-            pseudo_len = 40;
-        }
+        if (v4) put16(s + 4, static_cast<std::uint16_t>(id + i));
+        const std::uint64_t pseudo = fix_ip_header(s, n, v4, ip_len, kProtoUdp);
         std::uint8_t* udp = s + ip_len;
         put16(udp + 4, udp_len);
         udp[6] = udp[7] = 0;
-        store_checksum(udp + 6, checksum_add(checksum_add(0, pseudo, pseudo_len), udp, udp_len), true);
+        store_checksum(udp + 6, checksum_add(pseudo, udp, udp_len), true);
         out.emplace_back(s, n);
     }
     ++super_packets_;
@@ -418,28 +412,8 @@ void TunCoalescer::emit_tcp(std::span<const std::span<const std::uint8_t>> group
     }
     std::uint8_t* tcp = m + f.ip_len;
     tcp[13] = group.back()[f.ip_len + 13];  // PSH only if the last had it
-    const std::uint32_t l4_len = static_cast<std::uint32_t>(n - f.ip_len);
-    std::uint8_t pseudo[40];
-    std::size_t pseudo_len;
-    if (f.v4) {
-        put16(m + 2, static_cast<std::uint32_t>(n));
-        m[10] = m[11] = 0;
-        store_checksum(m + 10, checksum_add(0, m, 20));
-        std::memcpy(pseudo, m + 12, 8);
-        pseudo[8] = 0;
-        pseudo[9] = kProtoTcp;
-        put16(pseudo + 10, l4_len);
-        pseudo_len = 12;
-    } else {
-        put16(m + 4, static_cast<std::uint32_t>(n - 40));
-        std::memcpy(pseudo, m + 8, 32);
-        put32(pseudo + 32, l4_len);
-        pseudo[36] = pseudo[37] = pseudo[38] = 0;
-        pseudo[39] = kProtoTcp;
-        pseudo_len = 40;
-    }
     // CHECKSUM_PARTIAL convention: the field holds the (uncomplemented) pseudo-header sum.
-    const std::uint16_t partial = checksum_fold(checksum_add(0, pseudo, pseudo_len));
+    const std::uint16_t partial = checksum_fold(fix_ip_header(m, n, f.v4, f.ip_len, kProtoTcp));
     std::memcpy(tcp + 16, &partial, 2);
     VnetHdr h;
     h.flags = kVnetNeedsCsum;
@@ -469,30 +443,10 @@ void TunCoalescer::emit_udp(std::span<const std::span<const std::uint8_t>> group
         std::memcpy(m + at, p.data() + hdr, p.size() - hdr);
         at += p.size() - hdr;
     }
-    const auto udp_len = static_cast<std::uint32_t>(n - f.ip_len);
-    std::uint8_t pseudo[40];
-    std::size_t pseudo_len;
-    if (f.v4) {
-        put16(m + 2, static_cast<std::uint32_t>(n));
-        m[10] = m[11] = 0;
-        store_checksum(m + 10, checksum_add(0, m, 20));
-        std::memcpy(pseudo, m + 12, 8);
-        pseudo[8] = 0;
-        pseudo[9] = kProtoUdp;
-        put16(pseudo + 10, udp_len);
-        pseudo_len = 12;
-    } else {
-        put16(m + 4, static_cast<std::uint32_t>(n - 40));
-        std::memcpy(pseudo, m + 8, 32);
-        put32(pseudo + 32, udp_len);
-        pseudo[36] = pseudo[37] = pseudo[38] = 0;
-        pseudo[39] = kProtoUdp;
-        pseudo_len = 40;
-    }
     std::uint8_t* udp = m + f.ip_len;
-    put16(udp + 4, udp_len);
+    put16(udp + 4, static_cast<std::uint32_t>(n - f.ip_len));
     // CHECKSUM_PARTIAL: the pseudo-header sum; the kernel adjusts it per segment.
-    const std::uint16_t partial = checksum_fold(checksum_add(0, pseudo, pseudo_len));
+    const std::uint16_t partial = checksum_fold(fix_ip_header(m, n, f.v4, f.ip_len, kProtoUdp));
     std::memcpy(udp + 6, &partial, 2);
     VnetHdr h;
     h.flags = kVnetNeedsCsum;

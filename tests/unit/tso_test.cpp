@@ -326,6 +326,20 @@ std::vector<std::span<const std::uint8_t>> spans_of(const std::vector<Bytes>& pa
     return out;
 }
 
+// Writes a merged item as the kernel would read it (virtio header + packet),
+// segments it again: the original packets must come back byte for byte.
+void expect_splits_back(const TunCoalescer::Item& item, const std::vector<Bytes>& packets) {
+    Bytes f(kVnetHdrSize + item.bytes.size());
+    std::memcpy(f.data(), &item.hdr, kVnetHdrSize);
+    std::copy(item.bytes.begin(), item.bytes.end(), f.begin() + kVnetHdrSize);
+    TsoSplitter splitter;
+    std::vector<std::span<const std::uint8_t>> back;
+    ASSERT_TRUE(splitter.split(f, back));
+    ASSERT_EQ(back.size(), packets.size());
+    for (std::size_t i = 0; i < back.size(); ++i)
+        EXPECT_TRUE(std::equal(back[i].begin(), back[i].end(), packets[i].begin(), packets[i].end())) << i;
+}
+
 // Coalesces, then segments the result again the way the kernel would: the
 // segments must come back byte for byte.
 void check_round_trip(bool v4, std::size_t options) {
@@ -359,15 +373,7 @@ void check_round_trip(bool v4, std::size_t options) {
     EXPECT_EQ(get16(&merged[ip + 16]), ref_fold(ref_pseudo(merged, ip, 6))) << "partial checksum";
     EXPECT_EQ(merged[ip + 13], kAck | kPsh);
 
-    Bytes f(kVnetHdrSize + merged.size());
-    std::memcpy(f.data(), &item.hdr, kVnetHdrSize);
-    std::copy(merged.begin(), merged.end(), f.begin() + kVnetHdrSize);
-    TsoSplitter splitter;
-    std::vector<std::span<const std::uint8_t>> back;
-    ASSERT_TRUE(splitter.split(f, back));
-    ASSERT_EQ(back.size(), packets.size());
-    for (std::size_t i = 0; i < back.size(); ++i)
-        EXPECT_TRUE(std::equal(back[i].begin(), back[i].end(), packets[i].begin(), packets[i].end())) << i;
+    expect_splits_back(item, packets);
     EXPECT_EQ(coalescer.merged_tcp(), 5u);
     EXPECT_EQ(coalescer.merged_udp(), 0u);
 }
@@ -521,15 +527,7 @@ TEST(TunCoalescer, UdpRoundTripsThroughTheSplitter) {
         EXPECT_EQ(coalescer.merged_udp(), 5u);
         EXPECT_EQ(coalescer.merged_tcp(), 0u);
 
-        Bytes f(kVnetHdrSize + merged.size());
-        std::memcpy(f.data(), &item.hdr, kVnetHdrSize);
-        std::copy(merged.begin(), merged.end(), f.begin() + kVnetHdrSize);
-        TsoSplitter splitter;
-        std::vector<std::span<const std::uint8_t>> back;
-        ASSERT_TRUE(splitter.split(f, back));
-        ASSERT_EQ(back.size(), packets.size());
-        for (std::size_t i = 0; i < back.size(); ++i)
-            EXPECT_TRUE(std::equal(back[i].begin(), back[i].end(), packets[i].begin(), packets[i].end())) << i;
+        expect_splits_back(item, packets);
     }
 }
 

@@ -78,13 +78,18 @@ void BM_AllowedIpsLookupV4(benchmark::State& state) {
 BENCHMARK(BM_AllowedIpsLookupV4)->Arg(1000)->Arg(100000);
 
 // Consecutive /32s from 10.8.0.0, a peer each: a gateway's address pool.
-void BM_AllowedIpsLookupV4Dense(benchmark::State& state) {
-    AllowedIps table;
+std::vector<IpAddress> insert_dense_pool(AllowedIps& table, std::int64_t count) {
     std::vector<IpAddress> addresses;
-    for (std::uint32_t i = 0; i < state.range(0); ++i) {
+    for (std::uint32_t i = 0; i < count; ++i) {
         addresses.push_back(v4(0x0A080000u + i));
         table.insert(IpPrefix::make(addresses.back(), 32), peer(i));
     }
+    return addresses;
+}
+
+void BM_AllowedIpsLookupV4Dense(benchmark::State& state) {
+    AllowedIps table;
+    const auto addresses = insert_dense_pool(table, state.range(0));
     run_lookups(state, table, addresses);
 }
 BENCHMARK(BM_AllowedIpsLookupV4Dense)->Arg(100000);
@@ -93,11 +98,7 @@ BENCHMARK(BM_AllowedIpsLookupV4Dense)->Arg(100000);
 // that the pool is no longer the only cluster of prefixes.
 void BM_AllowedIpsLookupV4DenseAndSites(benchmark::State& state) {
     AllowedIps table;
-    std::vector<IpAddress> addresses;
-    for (std::uint32_t i = 0; i < state.range(0); ++i) {
-        addresses.push_back(v4(0x0A080000u + i));
-        table.insert(IpPrefix::make(addresses.back(), 32), peer(i));
-    }
+    const auto addresses = insert_dense_pool(table, state.range(0));
     for (std::uint32_t site = 0; site < 16; ++site) {
         table.insert(IpPrefix::make(v4(0xC0A80000u + (site << 8)), 24), peer(500'000 + site));  // 192.168.site.0/24
         table.insert(IpPrefix::make(v4(0xAC100000u + (site << 16)), 16), peer(600'000 + site));  // 172.(16+site).0.0/16

@@ -248,22 +248,27 @@ struct Segment {
     std::uint8_t flags = 0;
 };
 
-// A plain in-order data segment (ACK, maybe PSH; no options in IP, no fragments).
-bool parse_segment(std::span<const std::uint8_t> p, Segment& s) {
-    if (p.size() < 40) return false;
+// A plain IP header for `proto` that a merge can copy: IPv4 without options,
+// not a fragment, or IPv6 without extension headers; lengths matching the packet.
+bool plain_ip_header(std::span<const std::uint8_t> p, std::uint8_t proto, bool& v4, std::size_t& ip_len) {
+    if (p.size() < 20) return false;
     const unsigned version = p[0] >> 4;
     if (version == 4) {
-        if (p[0] != 0x45 || p[9] != kProtoTcp || get16(&p[2]) != p.size()) return false;
+        if (p[0] != 0x45 || p[9] != proto || get16(&p[2]) != p.size()) return false;
         if ((get16(&p[6]) & 0x3fff) != 0) return false;  // a fragment
-        s.v4 = true;
-        s.ip_len = 20;
-    } else if (version == 6) {
-        if (p.size() < 60 || p[6] != kProtoTcp || get16(&p[4]) + 40u != p.size()) return false;
-        s.v4 = false;
-        s.ip_len = 40;
-    } else {
-        return false;
+        v4 = true;
+        ip_len = 20;
+        return true;
     }
+    if (version != 6 || p.size() < 40 || p[6] != proto || get16(&p[4]) + 40u != p.size()) return false;
+    v4 = false;
+    ip_len = 40;
+    return true;
+}
+
+// A plain in-order data segment (ACK, maybe PSH; no options in IP, no fragments).
+bool parse_segment(std::span<const std::uint8_t> p, Segment& s) {
+    if (!plain_ip_header(p, kProtoTcp, s.v4, s.ip_len) || p.size() < s.ip_len + 20) return false;
     const std::size_t tcp_len = std::size_t{p[s.ip_len + 12]} / 16 * 4;
     if (tcp_len < 20 || p.size() < s.ip_len + tcp_len) return false;
     s.flags = p[s.ip_len + 13];
@@ -304,21 +309,10 @@ struct Datagram {
 };
 
 bool parse_datagram(std::span<const std::uint8_t> p, Datagram& d) {
-    if (p.size() < 28) return false;
-    const unsigned version = p[0] >> 4;
-    if (version == 4) {
-        if (p[0] != 0x45 || p[9] != kProtoUdp || get16(&p[2]) != p.size()) return false;
-        if ((get16(&p[6]) & 0x3fff) != 0) return false;  // a fragment
-        d.v4 = true;
-        d.ip_len = 20;
+    if (!plain_ip_header(p, kProtoUdp, d.v4, d.ip_len) || p.size() < d.ip_len + kUdpHeader) return false;
+    if (d.v4) {
         d.id = get16(&p[4]);
         d.df = (p[6] & 0x40) != 0;
-    } else if (version == 6) {
-        if (p.size() < 48 || p[6] != kProtoUdp || get16(&p[4]) + 40u != p.size()) return false;
-        d.v4 = false;
-        d.ip_len = 40;
-    } else {
-        return false;
     }
     if (get16(&p[d.ip_len + 4]) != p.size() - d.ip_len) return false;
     d.payload = p.size() - d.ip_len - kUdpHeader;

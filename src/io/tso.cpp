@@ -91,6 +91,23 @@ std::uint64_t fix_ip_header(std::uint8_t* p, std::size_t n, bool v4, std::size_t
     return checksum_add(0, pseudo, pseudo_len);
 }
 
+// Where the L4 header of a super-packet carrying `proto` starts, read from the
+// packet itself; 0 when it is no such packet. Behind IPv6 extension headers
+// the kernel's csum_start says where.
+std::size_t l4_offset(const VnetHdr& h, const std::uint8_t* p, std::size_t size, std::uint8_t proto) {
+    if (size < 20) return 0;
+    if ((p[0] >> 4) == 4) {
+        const std::size_t ip_len = std::size_t{p[0]} % 16 * 4;
+        return ip_len >= 20 && p[9] == proto ? ip_len : 0;
+    }
+    if ((p[0] >> 4) != 6 || size < 40) return 0;
+    if (p[6] == proto) return 40;
+    if ((h.flags & kVnetNeedsCsum) && h.csum_start >= 40) return h.csum_start;
+    return 0;
+}
+
+std::size_t segment_count(std::size_t payload, std::size_t mss) { return payload == 0 ? 1 : (payload + mss - 1) / mss; }
+
 }  // namespace
 
 std::uint8_t* PacketArena::alloc(std::size_t size) {
@@ -129,54 +146,30 @@ bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<con
     }
     if (gso == kGsoUdpL4) return split_udp(h, p, size, out);
     if (gso != kGsoTcpV4 && gso != kGsoTcpV6) return bad();
-    if (h.gso_size == 0 || h.hdr_len > size || size < 20) return bad();
-    const unsigned version = p[0] >> 4;
+    if (h.gso_size == 0 || h.hdr_len > size) return bad();
     const bool v4 = gso == kGsoTcpV4;
-    if (version != (v4 ? 4u : 6u)) return bad();
-
+    const std::size_t ip_len = l4_offset(h, p, size, kProtoTcp);
+    if (ip_len == 0 || (p[0] >> 4) != (v4 ? 4u : 6u) || size < ip_len + 20) return bad();
     // Header lengths come from the packet itself; hdr_len is only a hint.
-    std::size_t ip_len;
-    if (v4) {
-        ip_len = std::size_t{p[0]} % 16 * 4;
-        if (ip_len < 20 || p[9] != kProtoTcp) return bad();
-    } else {
-        if (size < 40) return bad();
-        if (p[6] == kProtoTcp)
-            ip_len = 40;
-        else if (needs_csum && csum_start >= 40)
-            ip_len = csum_start;  // extension headers: trust the kernel's TCP offset
-        else
-            return bad();
-    }
-    if (size < ip_len + 20) return bad();
     const std::size_t tcp_len = std::size_t{p[ip_len + 12]} / 16 * 4;
     if (tcp_len < 20 || size < ip_len + tcp_len) return bad();
     const std::size_t hdr = ip_len + tcp_len;
-    const std::size_t payload = size - hdr;
     const std::size_t mss = h.gso_size;
-    const std::size_t segments = payload == 0 ? 1 : (payload + mss - 1) / mss;
-
+    const std::size_t segments = segment_count(size - hdr, mss);
     const std::uint32_t seq = get32(p + ip_len + 4);
-    const std::uint16_t id = v4 ? get16(p + 4) : 0;
     const std::uint8_t flags = p[ip_len + 13];
     for (std::size_t i = 0; i < segments; ++i) {
-        const std::size_t off = i * mss;
-        const std::size_t len = std::min(mss, payload - std::min(payload, off));
-        const std::size_t n = hdr + len;
-        std::uint8_t* s = arena_.alloc(n);
-        std::memcpy(s, p, hdr);
-        std::memcpy(s + hdr, p + hdr + off, len);
-        if (v4) put16(s + 4, static_cast<std::uint16_t>(id + i));
-        const std::uint64_t pseudo = fix_ip_header(s, n, v4, ip_len, kProtoTcp);
-        std::uint8_t* tcp = s + ip_len;
-        put32(tcp + 4, static_cast<std::uint32_t>(seq + off));
+        std::uint64_t pseudo;
+        const std::span<std::uint8_t> s = cut(p, size, hdr, mss, i, ip_len, kProtoTcp, pseudo);
+        std::uint8_t* tcp = s.data() + ip_len;
+        put32(tcp + 4, static_cast<std::uint32_t>(seq + i * mss));
         std::uint8_t f = flags;
         if (i + 1 < segments) f &= static_cast<std::uint8_t>(~(kTcpFin | kTcpPsh));
         if (i > 0) f &= static_cast<std::uint8_t>(~kTcpCwr);
         tcp[13] = f;
         tcp[16] = tcp[17] = 0;
-        store_checksum(tcp + 16, checksum_add(pseudo, tcp, n - ip_len));
-        out.emplace_back(s, n);
+        store_checksum(tcp + 16, checksum_add(pseudo, tcp, s.size() - ip_len));
+        out.emplace_back(s);
     }
     ++super_packets_;
     return true;
@@ -186,48 +179,39 @@ bool TsoSplitter::split(std::span<std::uint8_t> frame, std::vector<std::span<con
 // its own lengths, IPv4 ID and checksums, as the kernel's own segmentation does.
 bool TsoSplitter::split_udp(const VnetHdr& h, std::uint8_t* p, std::size_t size,
                             std::vector<std::span<const std::uint8_t>>& out) {
-    if (h.gso_size == 0 || size < 20) return bad();
-    const unsigned version = p[0] >> 4;
-    std::size_t ip_len;
-    if (version == 4) {
-        ip_len = std::size_t{p[0]} % 16 * 4;
-        if (ip_len < 20 || p[9] != kProtoUdp) return bad();
-    } else if (version == 6) {
-        if (size < 40) return bad();
-        if (p[6] == kProtoUdp)
-            ip_len = 40;
-        else if ((h.flags & kVnetNeedsCsum) && h.csum_start >= 40)
-            ip_len = h.csum_start;  // extension headers: trust the kernel's UDP offset
-        else
-            return bad();
-    } else {
-        return bad();
-    }
-    const bool v4 = version == 4;
+    if (h.gso_size == 0) return bad();
+    const std::size_t ip_len = l4_offset(h, p, size, kProtoUdp);
+    if (ip_len == 0 || size < ip_len + kUdpHeader) return bad();
     const std::size_t hdr = ip_len + kUdpHeader;
-    if (size < hdr) return bad();
-    const std::size_t payload = size - hdr;
     const std::size_t mss = h.gso_size;
-    const std::size_t segments = payload == 0 ? 1 : (payload + mss - 1) / mss;
-    const std::uint16_t id = v4 ? get16(p + 4) : 0;
+    const std::size_t segments = segment_count(size - hdr, mss);
     for (std::size_t i = 0; i < segments; ++i) {
-        const std::size_t off = i * mss;
-        const std::size_t len = std::min(mss, payload - std::min(payload, off));
-        const std::size_t n = hdr + len;
-        std::uint8_t* s = arena_.alloc(n);
-        std::memcpy(s, p, hdr);
-        std::memcpy(s + hdr, p + hdr + off, len);
-        const auto udp_len = static_cast<std::uint32_t>(n - ip_len);
-        if (v4) put16(s + 4, static_cast<std::uint16_t>(id + i));
-        const std::uint64_t pseudo = fix_ip_header(s, n, v4, ip_len, kProtoUdp);
-        std::uint8_t* udp = s + ip_len;
+        std::uint64_t pseudo;
+        const std::span<std::uint8_t> s = cut(p, size, hdr, mss, i, ip_len, kProtoUdp, pseudo);
+        std::uint8_t* udp = s.data() + ip_len;
+        const auto udp_len = static_cast<std::uint32_t>(s.size() - ip_len);
         put16(udp + 4, udp_len);
         udp[6] = udp[7] = 0;
         store_checksum(udp + 6, checksum_add(pseudo, udp, udp_len), true);
-        out.emplace_back(s, n);
+        out.emplace_back(s);
     }
     ++super_packets_;
     return true;
+}
+
+std::span<std::uint8_t> TsoSplitter::cut(const std::uint8_t* p, std::size_t size, std::size_t hdr, std::size_t mss,
+                                         std::size_t i, std::size_t ip_len, std::uint8_t proto, std::uint64_t& pseudo) {
+    const std::size_t payload = size - hdr;
+    const std::size_t off = i * mss;
+    const std::size_t len = std::min(mss, payload - std::min(payload, off));
+    const std::size_t n = hdr + len;
+    std::uint8_t* s = arena_.alloc(n);
+    std::memcpy(s, p, hdr);
+    std::memcpy(s + hdr, p + hdr + off, len);
+    const bool v4 = (p[0] >> 4) == 4;
+    if (v4) put16(s + 4, static_cast<std::uint16_t>(get16(p + 4) + i));
+    pseudo = fix_ip_header(s, n, v4, ip_len, proto);
+    return {s, n};
 }
 
 }  // namespace wgate::io

@@ -74,6 +74,12 @@ private:
         return false;
     }
     bool split_udp(const VnetHdr& h, std::uint8_t* p, std::size_t size, std::vector<std::span<const std::uint8_t>>& out);
+    // Segment i of the super-packet p (size bytes, headers hdr bytes, the L4
+    // header at ip_len), its payload cut every mss bytes: the headers and its
+    // slice, the IPv4 ID renumbered, the IP header fixed. `pseudo` gets the
+    // sum of its L4 pseudo-header.
+    std::span<std::uint8_t> cut(const std::uint8_t* p, std::size_t size, std::size_t hdr, std::size_t mss,
+                                std::size_t i, std::size_t ip_len, std::uint8_t proto, std::uint64_t& pseudo);
 
     PacketArena arena_;
     std::uint64_t malformed_ = 0;

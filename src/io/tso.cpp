@@ -263,19 +263,21 @@ bool parse_segment(std::span<const std::uint8_t> p, Segment& s) {
     return s.payload > 0;
 }
 
+// The IP fields a merged packet copies from its first one to every segment
+// must be the same in all: IPv4 TOS (ECN included), DF/flags, TTL, protocol
+// and addresses; IPv6 traffic class, flow label, hop limit and addresses.
+bool same_ip_fields(std::span<const std::uint8_t> first, std::span<const std::uint8_t> next, bool v4) {
+    if (v4)
+        return first[1] == next[1] && first[6] == next[6] && first[8] == next[8] &&
+               std::memcmp(&first[12], &next[12], 8) == 0;
+    return std::memcmp(&first[0], &next[0], 4) == 0 && first[7] == next[7] && std::memcmp(&first[8], &next[8], 32) == 0;
+}
+
 // Whether `next` continues `first`'s flow right after `prev_end` (its sequence number).
 bool continues(std::span<const std::uint8_t> first, const Segment& f, std::span<const std::uint8_t> next,
                const Segment& n, std::uint32_t next_seq) {
-    if (n.v4 != f.v4 || n.hdr_len != f.hdr_len || n.seq != next_seq) return false;
-    if (f.v4) {
-        // Same TOS (ECN included), same DF/flags, TTL, protocol, addresses.
-        if (first[1] != next[1] || first[6] != next[6] || first[8] != next[8] ||
-            std::memcmp(&first[12], &next[12], 8) != 0)
-            return false;
-    } else {
-        if (std::memcmp(&first[0], &next[0], 4) != 0 || first[7] != next[7] || std::memcmp(&first[8], &next[8], 32) != 0)
-            return false;
-    }
+    if (n.v4 != f.v4 || n.hdr_len != f.hdr_len || n.seq != next_seq || !same_ip_fields(first, next, f.v4))
+        return false;
     const std::size_t t = f.ip_len;
     // Ports, ACK number, data offset, window and options must match.
     return std::memcmp(&first[t], &next[t], 4) == 0 && std::memcmp(&first[t + 8], &next[t + 8], 5) == 0 &&
@@ -306,15 +308,7 @@ bool parse_datagram(std::span<const std::uint8_t> p, Datagram& d) {
 // Same addresses, ports and the IP fields every segment will copy.
 bool same_udp_flow(std::span<const std::uint8_t> first, const Datagram& f, std::span<const std::uint8_t> next,
                    const Datagram& n) {
-    if (n.v4 != f.v4) return false;
-    if (f.v4) {
-        if (first[1] != next[1] || first[6] != next[6] || first[8] != next[8] ||
-            std::memcmp(&first[12], &next[12], 8) != 0)
-            return false;
-    } else {
-        if (std::memcmp(&first[0], &next[0], 4) != 0 || first[7] != next[7] || std::memcmp(&first[8], &next[8], 32) != 0)
-            return false;
-    }
+    if (n.v4 != f.v4 || !same_ip_fields(first, next, f.v4)) return false;
     return std::memcmp(&first[f.ip_len], &next[f.ip_len], 4) == 0;
 }
 

@@ -36,6 +36,19 @@ struct Pair {
         return ts;
     }
     std::chrono::nanoseconds now() const { return std::chrono::seconds(t); }
+
+    // The initiator's next initiation.
+    noise::Initiation initiate() {
+        noise::Initiation init;
+        (void)i_side.create_initiation(initiator, 1, next_timestamp(), random, init);
+        return init;
+    }
+    // The responder opens and commits it; false when it refused.
+    bool consume(const noise::Initiation& init) {
+        noise::OpenedInitiation opened;
+        return noise::open_initiation(responder, init, opened) == noise::HandshakeError::none &&
+               r_side.consume_initiation(responder, opened, init, now()) == noise::HandshakeError::none;
+    }
 };
 
 void BM_HandshakeCreateInitiation(benchmark::State& state) {
@@ -54,13 +67,9 @@ void BM_HandshakeConsumeInitiation(benchmark::State& state) {
     Pair p;
     for (auto _ : state) {
         state.PauseTiming();
-        noise::Initiation init;
-        (void)p.i_side.create_initiation(p.initiator, 1, p.next_timestamp(), p.random, init);
+        const noise::Initiation init = p.initiate();
         state.ResumeTiming();
-        noise::OpenedInitiation opened;
-        if (noise::open_initiation(p.responder, init, opened) != noise::HandshakeError::none ||
-            p.r_side.consume_initiation(p.responder, opened, init, p.now()) != noise::HandshakeError::none)
-            state.SkipWithError("initiation rejected");
+        if (!p.consume(init)) state.SkipWithError("initiation rejected");
     }
 }
 BENCHMARK(BM_HandshakeConsumeInitiation);
@@ -70,11 +79,7 @@ void BM_HandshakeCreateResponse(benchmark::State& state) {
     Pair p;
     for (auto _ : state) {
         state.PauseTiming();
-        noise::Initiation init;
-        (void)p.i_side.create_initiation(p.initiator, 1, p.next_timestamp(), p.random, init);
-        noise::OpenedInitiation opened;
-        (void)noise::open_initiation(p.responder, init, opened);
-        (void)p.r_side.consume_initiation(p.responder, opened, init, p.now());
+        (void)p.consume(p.initiate());
         state.ResumeTiming();
         noise::Response resp;
         if (p.r_side.create_response(2, p.random, resp) != noise::HandshakeError::none)
@@ -89,11 +94,7 @@ void BM_HandshakeConsumeResponse(benchmark::State& state) {
     Pair p;
     for (auto _ : state) {
         state.PauseTiming();
-        noise::Initiation init;
-        (void)p.i_side.create_initiation(p.initiator, 1, p.next_timestamp(), p.random, init);
-        noise::OpenedInitiation opened;
-        (void)noise::open_initiation(p.responder, init, opened);
-        (void)p.r_side.consume_initiation(p.responder, opened, init, p.now());
+        (void)p.consume(p.initiate());
         noise::Response resp;
         (void)p.r_side.create_response(2, p.random, resp);
         (void)p.r_side.begin_session();
@@ -111,12 +112,9 @@ void BM_HandshakeResponderTotal(benchmark::State& state) {
     Pair p;
     for (auto _ : state) {
         state.PauseTiming();
-        noise::Initiation init;
-        (void)p.i_side.create_initiation(p.initiator, 1, p.next_timestamp(), p.random, init);
+        const noise::Initiation init = p.initiate();
         state.ResumeTiming();
-        noise::OpenedInitiation opened;
-        (void)noise::open_initiation(p.responder, init, opened);
-        (void)p.r_side.consume_initiation(p.responder, opened, init, p.now());
+        (void)p.consume(init);
         noise::Response resp;
         if (p.r_side.create_response(2, p.random, resp) != noise::HandshakeError::none)
             state.SkipWithError("responder failed");
